@@ -1,0 +1,54 @@
+#' Aggregate profiles within strata (for example single cells to wells)
+#'
+#' An argument-checked call of [cytominer::aggregate()]. With a
+#' [sqlite_table()] the grouping and summarising run inside SQLite and only
+#' the aggregated rows are collected.
+#'
+#' Missing values follow cytominer: in the database they are skipped; in a
+#' data frame `mean` and `median` of a group with a missing value are
+#' missing.
+#'
+#' @param population A data frame, or a [sqlite_table()].
+#' @param variables Names of the feature columns to aggregate.
+#' @param strata Names of the grouping columns (for example plate and well).
+#' @param operation One of `"mean"`, `"median"`, `"min"`, `"max"`, `"sd"`, or
+#'   several joined by `"+"` (for example `"mean+sd"`), in which case each
+#'   output column is suffixed with the operation.
+#' @return A tibble: the strata columns, then the aggregated variables, one
+#'   row per stratum.
+#' @export
+#' @examples
+#' cells <- data.frame(well = c("A01", "A01", "B01"), x = c(1, 3, 10), y = c(2, 2, 4))
+#' aggregate_profiles(cells, variables = c("x", "y"), strata = "well")
+#'
+#' path <- system.file("extdata", "fixture_intensities_shapes.sqlite",
+#'                     package = "cytominer")
+#' aggregate_profiles(sqlite_table(path, "view_intensities"),
+#'                    variables = c("m_intensities_mean", "m_intensities_maximum"),
+#'                    strata = c("g_plate", "g_well"))
+aggregate_profiles <- function(population, variables, strata, operation = "mean") {
+  fun <- "aggregate_profiles"
+  allowed <- c("mean", "median", "min", "max", "sd")
+  if (!is.character(operation) || length(operation) != 1 || is.na(operation)) {
+    stop_bridge(fun, "`operation` must be a single string")
+  }
+  for (op in strsplit(operation, "+", fixed = TRUE)[[1]]) {
+    check_choice(op, allowed, "operation", fun)
+  }
+  opened <- open_population(population, fun)
+  on.exit(opened$close(), add = TRUE)
+  check_not_empty(opened$tbl, fun)
+  check_columns(opened$tbl, variables, "variables", fun)
+  check_columns(opened$tbl, strata, "strata", fun)
+  check_numeric(opened$tbl, variables, fun)
+  operations <- strsplit(operation, "+", fixed = TRUE)[[1]]
+  population <- to_placeholders(opened$tbl, variables, fun)
+  result <- with_quiet_logger(
+    cytominer::aggregate(population = population, variables = placeholder_names(variables),
+                         strata = strata, operation = operation)
+  )
+  result <- dplyr::ungroup(dplyr::collect(result))
+  if (length(operations) == 1) operations <- character(0)
+  colnames(result) <- from_placeholders(colnames(result), variables, operations)
+  result
+}

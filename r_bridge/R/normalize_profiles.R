@@ -1,0 +1,159 @@
+#' Normalise profiles to control rows, stratum by stratum
+#'
+#' An argument-checked call of [cytominer::normalize()] with three guards
+#' that cytominer lacks:
+#' * features whose dispersion (sd or mad) among the control rows of some
+#'   stratum is missing or at most `min_dispersion` would be divided by
+#'   (almost) zero; they are dropped with a warning (or cause an error, or
+#'   are kept, see `on_low_dispersion`);
+#' * strata with no control rows would silently vanish from cytominer's
+#'   result; they cause an error naming them (or are dropped with a warning);
+#' * the location and dispersion used for every stratum and feature are
+#'   returned in the attribute `"parameters"`, the dropped features with the
+#'   reason in the attribute `"dropped"`.
+#'
+#' @inheritParams aggregate_profiles
+#' @param strata Names of the columns that define the normalisation groups
+#'   (usually the plate).
+#' @param sample The control rows: a data frame (a subset of `population`)
+#'   or a named list such as `list(Metadata_pert_type = "negcon")` selecting
+#'   the rows of `population` whose columns take one of the given values.
+#'   With a [sqlite_table()] it must be a named list.
+#' @param operation `"standardize"` (mean and sd) or `"robustize"` (median
+#'   and mad).
+#' @param min_dispersion Dispersions at or below this value count as zero.
+#' @param on_low_dispersion `"drop"`, `"error"` or `"keep"`.
+#' @param on_missing_controls `"error"` or `"drop"` for strata without
+#'   control rows.
+#' @return A tibble with every column of `population`, the `variables`
+#'   normalised, and the attributes `"parameters"` (strata, variable,
+#'   location, dispersion) and `"dropped"` (variable, reason).
+#' @export
+#' @examples
+#' wells <- data.frame(plate = rep(c("P1", "P2"), each = 4),
+#'                     type = rep(c("negcon", "negcon", "trt", "trt"), 2),
+#'                     x = c(1, 3, 5, 7, 10, 14, 20, 30))
+#' normalize_profiles(wells, "x", "plate", list(type = "negcon"))
+normalize_profiles <- function(population, variables, strata, sample,
+                               operation = "standardize", min_dispersion = 1e-8,
+                               on_low_dispersion = "drop",
+                               on_missing_controls = "error") {
+  fun <- "normalize_profiles"
+  check_choice(operation, c("standardize", "robustize"), "operation", fun)
+  check_choice(on_low_dispersion, c("drop", "error", "keep"), "on_low_dispersion", fun)
+  check_choice(on_missing_controls, c("error", "drop"), "on_missing_controls", fun)
+  opened <- open_population(population, fun)
+  on.exit(opened$close(), add = TRUE)
+  population <- opened$tbl
+  check_not_empty(population, fun)
+  check_columns(population, variables, "variables", fun)
+  check_columns(population, strata, "strata", fun)
+  check_numeric(population, variables, fun)
+  sample <- control_rows(population, sample, fun)
+  check_columns(sample, c(strata, variables), "sample columns", fun)
+
+  strata_values <- function(x) {
+    dplyr::collect(dplyr::distinct(dplyr::select(x, dplyr::all_of(strata))))
+  }
+  uncontrolled <- dplyr::anti_join(strata_values(population), strata_values(sample), by = strata)
+  if (nrow(uncontrolled) > 0) {
+    named <- paste(apply(uncontrolled, 1, function(row)
+      paste0(strata, "=", trimws(row), collapse = "/")), collapse = ", ")
+    if (on_missing_controls == "error") {
+      stop_bridge(fun, "no control rows in ", nrow(uncontrolled), " stratum/strata: ", named,
+                  "; cytominer would drop them silently (use on_missing_controls = \"drop\")")
+    }
+    warning(fun, "(): dropping ", nrow(uncontrolled), " stratum/strata without control rows: ",
+            named, call. = FALSE)
+  }
+
+  parameters <- control_parameters(to_placeholders(sample, variables, fun),
+                                   variables, strata, operation)
+  low <- is.na(parameters$dispersion) | parameters$dispersion <= min_dispersion
+  low_variables <- unique(parameters$variable[low])
+  dropped <- data.frame(variable = character(0), reason = character(0))
+  if (length(low_variables) > 0) {
+    message_text <- paste0(length(low_variables), " feature(s) with control dispersion <= ",
+                           format(min_dispersion), " (or undefined) in some stratum: ",
+                           paste(low_variables, collapse = ", "))
+    if (on_low_dispersion == "error") stop_bridge(fun, message_text)
+    if (on_low_dispersion == "drop") {
+      warning(fun, "(): dropping ", message_text, call. = FALSE)
+      dropped <- data.frame(variable = low_variables,
+                            reason = paste0("control dispersion <= ", format(min_dispersion)))
+      variables <- setdiff(variables, low_variables)
+      if (length(variables) == 0) stop_bridge(fun, "no feature left to normalise")
+    }
+  }
+
+  population <- to_placeholders(
+    dplyr::select(population, -dplyr::all_of(dropped$variable)), variables, fun)
+  sample <- to_placeholders(
+    dplyr::select(sample, -dplyr::all_of(dropped$variable)), variables, fun)
+  result <- with_quiet_logger(
+    cytominer::normalize(population = population, variables = placeholder_names(variables),
+                         strata = strata, sample = sample, operation = operation)
+  )
+  result <- tibble::as_tibble(dplyr::ungroup(dplyr::collect(result)))
+  colnames(result) <- from_placeholders(colnames(result), variables)
+  attr(result, "parameters") <- parameters
+  attr(result, "dropped") <- dropped
+  result
+}
+
+# The control rows of `population` described by `sample`.
+control_rows <- function(population, sample, fun) {
+  if (is.data.frame(sample) && is.data.frame(population)) {
+    if (nrow(sample) == 0) stop_bridge(fun, "`sample` (the control rows) has no rows")
+    return(sample)
+  }
+  if (!is.list(sample) || is.data.frame(sample) || is.null(names(sample)) ||
+      any(names(sample) == "")) {
+    stop_bridge(fun, "`sample` must be a named list of column values such as ",
+                "list(Metadata_pert_type = \"negcon\")",
+                if (!is.data.frame(population)) " when `population` is a database table" else
+                  " or a data frame of control rows")
+  }
+  check_columns(population, names(sample), "sample", fun)
+  for (column in names(sample)) {
+    values <- sample[[column]]
+    population <- dplyr::filter(population, !!rlang::sym(column) %in% !!values)
+  }
+  n <- dplyr::pull(dplyr::collect(dplyr::count(population)), n)
+  if (n == 0) {
+    stop_bridge(fun, "no control rows where ",
+                paste0(names(sample), " in {", vapply(sample, paste, "", collapse = ", "), "}",
+                       collapse = " and "))
+  }
+  population
+}
+
+# Location and dispersion of every variable in every stratum of the controls,
+# as a long data frame (strata..., variable, location, dispersion).
+control_parameters <- function(sample, variables, strata, operation) {
+  original <- variables
+  variables <- placeholder_names(original)
+  if (operation == "robustize") {
+    sample <- dplyr::collect(dplyr::select(sample, dplyr::all_of(c(strata, variables))))
+    location <- ~ stats::median(., na.rm = TRUE)
+    dispersion <- ~ stats::mad(., na.rm = TRUE)
+  } else {
+    location <- ~ mean(., na.rm = TRUE)
+    dispersion <- ~ sd(., na.rm = TRUE)
+  }
+  summarise_long <- function(f, name) {
+    wide <- dplyr::collect(dplyr::summarise_at(
+      dplyr::group_by(sample, !!!rlang::syms(strata)), .vars = variables, .funs = f))
+    wide <- as.data.frame(dplyr::ungroup(wide), check.names = FALSE)
+    long <- stats::reshape(wide, direction = "long", varying = list(variables),
+                           v.names = name, timevar = "variable", times = variables,
+                           idvar = strata)
+    long[order(long$variable), c(strata, "variable", name)]
+  }
+  location_long <- summarise_long(location, "location")
+  dispersion_long <- summarise_long(dispersion, "dispersion")
+  out <- merge(location_long, dispersion_long, by = c(strata, "variable"), sort = FALSE)
+  out$variable <- from_placeholders(out$variable, original)
+  rownames(out) <- NULL
+  tibble::as_tibble(out)
+}

@@ -1,0 +1,4 @@
+library(testthat)
+library(rosettabridge)
+
+test_check("rosettabridge")

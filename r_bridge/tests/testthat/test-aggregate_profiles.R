@@ -1,0 +1,32 @@
+test_that("means per stratum are the hand-computed ones", {
+  out <- aggregate_profiles(wells_fixture(), c("x", "200814_at"), "plate")
+  expect_equal(out$plate, c("P1", "P2"))
+  expect_equal(out$x, c(4, 18.5))
+  expect_equal(out$`200814_at`, c(5, 1.75))
+})
+
+test_that("median and mean+sd work and name the columns", {
+  out <- aggregate_profiles(wells_fixture(), "x", "plate", operation = "median")
+  expect_equal(out$x, c(4, 17))
+  out <- aggregate_profiles(wells_fixture(), "x", "plate", operation = "mean+sd")
+  expect_equal(colnames(out), c("plate", "x_mean", "x_sd"))
+  expect_equal(out$x_sd[1], sd(c(1, 3, 5, 7)))
+})
+
+test_that("the database path gives the in-memory numbers", {
+  path <- sqlite_fixture(wells_fixture())
+  in_db <- aggregate_profiles(sqlite_table(path, "wells"), c("x", "200814_at"), c("plate", "type"))
+  in_memory <- aggregate_profiles(wells_fixture(), c("x", "200814_at"), c("plate", "type"))
+  expect_equal(as.data.frame(in_db), as.data.frame(in_memory))
+  median_db <- aggregate_profiles(sqlite_table(path, "wells"), "x", "plate", operation = "median")
+  expect_equal(median_db$x, c(4, 17))
+})
+
+test_that("bad arguments are named", {
+  expect_error(aggregate_profiles(wells_fixture(), "x", "plat"), "not found: plat")
+  expect_error(aggregate_profiles(wells_fixture(), "type", "plate"), "non-numeric.*type")
+  expect_error(aggregate_profiles(wells_fixture(), "x", "plate", operation = "average"),
+               "unknown operation 'average'; choose one of: mean, median")
+  expect_error(aggregate_profiles(wells_fixture()[0, ], "x", "plate"), "no rows")
+  expect_error(aggregate_profiles(list(1), "x", "plate"), "data frame or a sqlite_table")
+})

@@ -1,0 +1,30 @@
+"""rosetta_stats: statistics for paired Cell Painting and L1000 profiles.
+
+The Rosetta collection pairs Cell Painting (CP, morphology) and L1000 (GE,
+978 landmark genes) profiles of the same perturbations. This package gets
+the data, aggregates and normalises it with the R package cytominer
+(through rpy2), computes replicate reproducibility, cross-modal
+correlation and single-gene predictability, and hands every result to R.
+"""
+from .cytominer import (
+    CytominerError,
+    RBackendUnavailable,
+    SQLiteTable,
+    aggregate,
+    normalize,
+    r_available,
+    select_features,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CytominerError",
+    "RBackendUnavailable",
+    "SQLiteTable",
+    "aggregate",
+    "normalize",
+    "r_available",
+    "select_features",
+    "__version__",
+]
