@@ -15,6 +15,8 @@ from .cytominer import (
     r_available,
     select_features,
 )
+from .features import infer_cp_features, infer_features, infer_ge_features
+from .simulate_cells import SingleCellTruth, simulate_single_cells
 
 __version__ = "0.1.0"
 
@@ -26,5 +28,10 @@ __all__ = [
     "normalize",
     "r_available",
     "select_features",
+    "infer_cp_features",
+    "infer_features",
+    "infer_ge_features",
+    "SingleCellTruth",
+    "simulate_single_cells",
     "__version__",
 ]

@@ -1,0 +1,151 @@
+"""Command-line front end: parses arguments, calls the API, writes files, prints a summary.
+
+No statistics live here; every subcommand maps onto one public function.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+
+
+def _read_population(args):
+    from .cytominer import SQLiteTable
+
+    if args.sqlite:
+        if not args.table:
+            raise ValueError("--sqlite needs --table")
+        table = SQLiteTable(args.sqlite, args.table)
+        return table, table.columns()
+    if not args.input:
+        raise ValueError("give --input CSV or --sqlite FILE --table NAME")
+    frame = pd.read_csv(args.input)
+    return frame, list(frame.columns)
+
+
+def _split(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _parse_control(text: str) -> dict[str, list[str]]:
+    if "=" not in text:
+        raise ValueError(f"--control must look like COLUMN=VALUE[,VALUE]; got {text!r}")
+    column, values = text.split("=", 1)
+    return {column.strip(): _split(values)}
+
+
+def _cmd_aggregate(args) -> str:
+    from .cytominer import aggregate
+    from .features import parse_feature_spec
+    from ._atomic import write_csv_atomic
+
+    population, columns = _read_population(args)
+    features = parse_feature_spec(args.features, columns, "cp")
+    out = aggregate(population, features, _split(args.strata), args.operation)
+    write_csv_atomic(out, args.out)
+    return f"aggregated {len(features)} features into {len(out)} rows -> {args.out}"
+
+
+def _cmd_normalize(args) -> str:
+    from .cytominer import normalize
+    from .features import parse_feature_spec
+    from ._atomic import write_csv_atomic
+
+    population, columns = _read_population(args)
+    features = parse_feature_spec(args.features, columns, args.modality)
+    out = normalize(population, features, _split(args.strata), _parse_control(args.control),
+                    args.operation, on_low_dispersion=args.on_low_dispersion)
+    write_csv_atomic(out, args.out)
+    dropped = out.attrs["dropped_features"]
+    return (f"normalised {len(features) - len(dropped)} features of {len(out)} rows "
+            f"({len(dropped)} dropped) -> {args.out}")
+
+
+def _cmd_select(args) -> str:
+    from .cytominer import select_features
+    from .features import parse_feature_spec
+    from ._atomic import write_csv_atomic
+
+    population, columns = _read_population(args)
+    features = parse_feature_spec(args.features, columns, args.modality)
+    options = {"cutoff": args.cutoff} if args.cutoff is not None else {}
+    out = select_features(population, features, operation=args.operation, **options)
+    write_csv_atomic(out, args.out)
+    return f"kept {len(features) - len(out.attrs['dropped_features'])} of {len(features)} features -> {args.out}"
+
+
+def _cmd_demo(args) -> str:
+    from .demo import run_demo
+
+    return run_demo(args.out, seed=args.seed, progress=not args.quiet).summary()
+
+
+def _add_population_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", help="CSV (or .csv.gz) of profiles")
+    p.add_argument("--sqlite", help="SQLite file (processed in the database)")
+    p.add_argument("--table", help="table in --sqlite")
+    p.add_argument("--features", default="auto",
+                   help="'auto' (Cells_/Cytoplasm_/Nuclei_ or *_at columns) or comma-separated prefixes")
+    p.add_argument("--out", required=True, help="output CSV")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rosetta-stats",
+        description="Statistics for paired Cell Painting and L1000 profiles (Rosetta).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("aggregate", help="aggregate rows within strata with cytominer")
+    _add_population_arguments(p)
+    p.add_argument("--strata", required=True, help="comma-separated grouping columns")
+    p.add_argument("--operation", default="mean", help="mean, median, min, max, sd, or joined by +")
+    p.set_defaults(run=_cmd_aggregate)
+
+    p = sub.add_parser("normalize", help="normalise to control rows per stratum with cytominer")
+    _add_population_arguments(p)
+    p.add_argument("--strata", required=True, help="comma-separated normalisation groups (e.g. plate)")
+    p.add_argument("--control", required=True, help="COLUMN=VALUE[,VALUE] selecting the control rows")
+    p.add_argument("--operation", default="standardize", choices=["standardize", "robustize"])
+    p.add_argument("--on-low-dispersion", default="drop", choices=["drop", "error", "keep"])
+    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
+    p.set_defaults(run=_cmd_normalize)
+
+    p = sub.add_parser("select-features", help="drop uninformative features with cytominer")
+    _add_population_arguments(p)
+    p.add_argument("--operation", default="variance_threshold",
+                   choices=["variance_threshold", "correlation_threshold", "drop_na_columns"])
+    p.add_argument("--cutoff", type=float, default=None)
+    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
+    p.set_defaults(run=_cmd_select)
+
+    p = sub.add_parser("demo", help="simulated cells -> wells -> normalised profiles")
+    p.add_argument("--out", default="rosetta_report", help="output folder")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        message = args.run(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"rosetta-stats {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:  # RBackendUnavailable
+        print(f"rosetta-stats {args.command}: {exc}", file=sys.stderr)
+        return 3
+    print(message)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The command line calls the API and writes what it returns."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rosetta_stats as rs
+from rosetta_stats.cli import main
+
+pytestmark = pytest.mark.usefixtures("r_session")
+
+
+@pytest.fixture(scope="module")
+def cells(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "cells.sqlite"
+    return rs.simulate_single_cells(path, plates=2, wells=16, cells_per_well=10, features=6, seed=3)
+
+
+def test_aggregate_then_normalize_on_the_command_line(cells, tmp_path, capsys):
+    wells_csv = tmp_path / "wells.csv"
+    assert main(["aggregate", "--sqlite", str(cells.path), "--table", "single_cells",
+                 "--strata", "Metadata_Plate,Metadata_Well,Metadata_pert_type",
+                 "--out", str(wells_csv)]) == 0
+    wells = pd.read_csv(wells_csv)
+    api = rs.aggregate(rs.SQLiteTable(cells.path, "single_cells"), cells.features,
+                       ["Metadata_Plate", "Metadata_Well", "Metadata_pert_type"])
+    np.testing.assert_allclose(wells[cells.features].to_numpy(), api[cells.features].to_numpy(), atol=1e-9)
+    normalized_csv = tmp_path / "normalized.csv"
+    assert main(["normalize", "--input", str(wells_csv), "--strata", "Metadata_Plate",
+                 "--control", "Metadata_pert_type=negcon", "--out", str(normalized_csv)]) == 0
+    normalized = pd.read_csv(normalized_csv)
+    controls = normalized[normalized["Metadata_pert_type"] == "negcon"]
+    np.testing.assert_allclose(controls.groupby("Metadata_Plate")[cells.features].mean(), 0, atol=1e-9)
+    assert "normalised 6 features" in capsys.readouterr().out
+
+
+def test_misspelled_column_exits_2_and_writes_nothing(cells, tmp_path, capsys):
+    out = tmp_path / "wells.csv"
+    code = main(["aggregate", "--sqlite", str(cells.path), "--table", "single_cells",
+                 "--strata", "Metadata_Plat", "--out", str(out)])
+    assert code == 2
+    assert "Metadata_Plat" in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_demo_writes_profiles(tmp_path, capsys):
+    assert main(["--quiet", "demo", "--out", str(tmp_path / "demo")]) == 0
+    text = capsys.readouterr().out
+    assert "wells after aggregation     : 192" in text
+    normalized = pd.read_csv(tmp_path / "demo" / "normalized_profiles.csv")
+    features = rs.infer_features(normalized.columns, "cp")
+    dmso = normalized[normalized["Metadata_pert_type"] == "negcon"]
+    np.testing.assert_allclose(dmso.groupby("Metadata_Plate")[features].mean(), 0, atol=1e-9)
