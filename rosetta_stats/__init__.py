@@ -17,6 +17,12 @@ from .cytominer import (
 )
 from .features import infer_cp_features, infer_features, infer_ge_features
 from .simulate_cells import SingleCellTruth, simulate_single_cells
+from .simulate import PairedTruth, SimulatedPair, simulate_paired
+from .profiles import Profiles
+from .cleaning import clean_profiles, treatment_level
+from .loading import PairedProfiles, load_profiles, pair, read_profiles
+from .registry import DATASETS, get_dataset, list_files
+from .download import DownloadError, ETagMismatchError, download_dataset, download_file
 
 __version__ = "0.1.0"
 
@@ -33,5 +39,22 @@ __all__ = [
     "infer_ge_features",
     "SingleCellTruth",
     "simulate_single_cells",
+    "PairedTruth",
+    "SimulatedPair",
+    "simulate_paired",
+    "Profiles",
+    "clean_profiles",
+    "treatment_level",
+    "PairedProfiles",
+    "load_profiles",
+    "pair",
+    "read_profiles",
+    "DATASETS",
+    "get_dataset",
+    "list_files",
+    "DownloadError",
+    "ETagMismatchError",
+    "download_dataset",
+    "download_file",
     "__version__",
 ]

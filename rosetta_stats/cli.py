@@ -78,6 +78,24 @@ def _cmd_select(args) -> str:
     return f"kept {len(features) - len(out.attrs['dropped_features'])} of {len(features)} features -> {args.out}"
 
 
+def _cmd_datasets_list(args) -> str:
+    from .registry import human_size, list_files
+
+    table = list_files(args.dataset)
+    shown = table[["dataset", "modality", "file", "human_size", "etag"]].rename(columns={"human_size": "size"})
+    total = human_size(int(table["size"].sum()))
+    return shown.to_string(index=False) + f"\n{len(table)} files, {total} in all"
+
+
+def _cmd_datasets_download(args) -> str:
+    from .download import download_dataset
+    from .registry import BUCKET_URL
+
+    paths = download_dataset(args.dataset, _split(args.files) or None, dest=args.dest,
+                             base_url=args.base_url or BUCKET_URL, progress=not args.quiet)
+    return "\n".join(f"verified {p}" for p in paths)
+
+
 def _cmd_demo(args) -> str:
     from .demo import run_demo
 
@@ -124,6 +142,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cutoff", type=float, default=None)
     p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
     p.set_defaults(run=_cmd_select)
+
+    p = sub.add_parser("datasets", help="the Rosetta collection: list and download files")
+    datasets = p.add_subparsers(dest="datasets_command", required=True)
+    q = datasets.add_parser("list", help="files with sizes and ETags")
+    q.add_argument("--dataset", help="cdrp, cdrp-bio, luad, taorf or lincs (default: all)")
+    q.set_defaults(run=_cmd_datasets_list)
+    q = datasets.add_parser("download", help="verified, resumable download")
+    q.add_argument("dataset", help="cdrp, cdrp-bio, luad, taorf or lincs")
+    q.add_argument("--files", help="comma-separated short names (see `datasets list`); default all")
+    q.add_argument("--dest", default=".", help="download root (the bucket's folder layout below it)")
+    q.add_argument("--base-url", help="a mirror or local server instead of the public bucket")
+    q.set_defaults(run=_cmd_datasets_download)
 
     p = sub.add_parser("demo", help="simulated cells -> wells -> normalised profiles")
     p.add_argument("--out", default="rosetta_report", help="output folder")
