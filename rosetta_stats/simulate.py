@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .registry import get_dataset
-from .simulate_cells import cell_feature_names
+from .simulate_cells import cell_feature_names, well_name
 
 
 @dataclass(frozen=True)
@@ -172,9 +172,8 @@ def _treated_label(column: str, modality: str, keys: np.ndarray):
 
 
 def _well_names(plate_of_row: np.ndarray) -> np.ndarray:
-    rows = "ABCDEFGHIJKLMNOP"
     position = np.zeros(len(plate_of_row), dtype=int)
     for plate in np.unique(plate_of_row):
         members = np.flatnonzero(plate_of_row == plate)
         position[members] = np.arange(len(members))
-    return np.array([f"{rows[(i // 24) % 16]}{i % 24 + 1:02d}" for i in position])
+    return np.array([well_name(i) for i in position])

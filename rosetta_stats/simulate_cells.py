@@ -46,9 +46,13 @@ def cell_feature_names(n_features: int) -> list[str]:
     return names
 
 
+def well_name(position: int) -> str:
+    """The name of a 384-well plate position counted row by row: 0 -> A01, 24 -> B01."""
+    return f"{'ABCDEFGHIJKLMNOP'[(position // 24) % 16]}{position % 24 + 1:02d}"
+
+
 def _plate_layout(n_plates: int, n_wells: int, n_perturbations: int, negcon_fraction: float, rng):
-    rows = "ABCDEFGHIJKLMNOP"
-    wells = [f"{rows[(i // 24) % 16]}{i % 24 + 1:02d}" for i in range(n_wells)]
+    wells = [well_name(i) for i in range(n_wells)]
     n_negcon = max(1, int(round(negcon_fraction * n_wells)))
     records = []
     for p in range(n_plates):

@@ -5,6 +5,7 @@ no rpy2 and no rosettabridge in between.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 import textwrap
@@ -41,7 +42,7 @@ def run_cytominer_script(body: str, inputs: dict[str, pd.DataFrame] | None = Non
         (tmp / "script.R").write_text(script)
         run = subprocess.run(
             ["Rscript", str(tmp / "script.R")], capture_output=True, text=True,
-            env={"TZ": "UTC", "PATH": "/usr/bin:/bin"},
+            env={**os.environ, "TZ": "UTC"},
         )
         if run.returncode != 0:
             raise RuntimeError(f"Rscript failed:\n{run.stderr}")
