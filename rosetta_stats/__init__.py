@@ -22,6 +22,7 @@ from .profiles import Profiles
 from .cleaning import clean_profiles, treatment_level
 from .loading import PairedProfiles, load_profiles, pair, read_profiles
 from .registry import DATASETS, get_dataset, list_files
+from .replicates import ReplicateResult, bh_qvalues, replicate_reproducibility
 from .download import DownloadError, ETagMismatchError, download_dataset, download_file
 
 __version__ = "0.1.0"
@@ -52,6 +53,9 @@ __all__ = [
     "DATASETS",
     "get_dataset",
     "list_files",
+    "ReplicateResult",
+    "bh_qvalues",
+    "replicate_reproducibility",
     "DownloadError",
     "ETagMismatchError",
     "download_dataset",
