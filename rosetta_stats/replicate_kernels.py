@@ -34,7 +34,8 @@ def draws_mean_correlation(units: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return (np.einsum("ij,ij->i", sums, sums) - k) / (k * (k - 1.0))
 
 
-def pairwise_quantile(units: np.ndarray, q: float, block: int = 2048, bins: int = 4096) -> float:
+def pairwise_quantile(units: np.ndarray, q: float, block: int = 2048, bins: int = 4096,
+                      max_pairs_in_memory: int = 50_000_000) -> float:
     """The ``q`` quantile (numpy's linear rule) of the correlations of all row pairs i < j.
 
     Exact, in two passes over row blocks, so the m (m - 1) / 2 pairs are never
@@ -54,6 +55,8 @@ def pairwise_quantile(units: np.ndarray, q: float, block: int = 2048, bins: int 
             i, j = np.triu_indices(stop - start, 1, corr.shape[1])
             yield corr[i, j]
 
+    if n_pairs <= max_pairs_in_memory:  # one pass when the pairs fit
+        return float(np.percentile(np.clip(np.concatenate(list(upper_blocks())), -1, 1), 100 * q))
     counts = np.zeros(bins, dtype=np.int64)
     for values in upper_blocks():
         counts += np.histogram(np.clip(values, -1, 1), edges)[0]
