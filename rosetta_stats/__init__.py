@@ -23,6 +23,8 @@ from .cleaning import clean_profiles, treatment_level
 from .loading import PairedProfiles, load_profiles, pair, read_profiles
 from .registry import DATASETS, get_dataset, list_files
 from .replicates import ReplicateResult, bh_qvalues, replicate_reproducibility
+from .average_precision import AveragePrecisionResult, mean_average_precision
+from .modality_comparison import ModalityComparison, compare_modalities
 from .download import DownloadError, ETagMismatchError, download_dataset, download_file
 
 __version__ = "0.1.0"
@@ -56,6 +58,10 @@ __all__ = [
     "ReplicateResult",
     "bh_qvalues",
     "replicate_reproducibility",
+    "AveragePrecisionResult",
+    "mean_average_precision",
+    "ModalityComparison",
+    "compare_modalities",
     "DownloadError",
     "ETagMismatchError",
     "download_dataset",

@@ -59,3 +59,11 @@ def write_csv_atomic(frame, path: str | os.PathLike, **kwargs) -> Path:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, compression=compression, **kwargs)
     return path
+
+
+def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
+    """Write text via a temporary name."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return path

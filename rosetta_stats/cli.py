@@ -78,6 +78,35 @@ def _cmd_select(args) -> str:
     return f"kept {len(features) - len(out.attrs['dropped_features'])} of {len(features)} features -> {args.out}"
 
 
+def _cmd_replicates(args) -> str:
+    from ._atomic import write_csv_atomic, write_text_atomic
+    from .average_precision import mean_average_precision
+    from .features import parse_feature_spec
+    from .replicates import replicate_reproducibility
+
+    frame = pd.read_csv(args.input, low_memory=False)
+    features = parse_feature_spec(args.features, list(frame.columns), args.modality)
+    result = replicate_reproducibility(frame, args.perturbation, features, null=args.null,
+                                       n_null=args.n_null, percentile=args.percentile,
+                                       plate=args.plate, seed=args.seed)
+    out = Path(args.out)
+    write_csv_atomic(result.table, out / "replicate_reproducibility.csv")
+    summary = result.summary_dict() | {"input": str(args.input), "n_features": len(features)}
+    lines = [result.summary()]
+    if args.map:
+        controls = _parse_control(args.control) if args.control else None
+        ap = mean_average_precision(frame, args.perturbation, features, controls=controls,
+                                    negatives="negcon" if controls else "others",
+                                    n_null=args.n_null, seed=args.seed)
+        write_csv_atomic(ap.table, out / "mean_average_precision.csv")
+        summary["mean_average_precision"] = ap.summary_dict()
+        lines.append(ap.summary())
+    import json
+
+    write_text_atomic(json.dumps(summary, indent=2, default=str), out / "summary.json")
+    return "\n".join(lines + [f"written to {out}"])
+
+
 def _cmd_datasets_list(args) -> str:
     from .registry import human_size, list_files
 
@@ -142,6 +171,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cutoff", type=float, default=None)
     p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
     p.set_defaults(run=_cmd_select)
+
+    p = sub.add_parser("replicates", help="replicate reproducibility (paper statistic, p/q-values, mAP)")
+    p.add_argument("input", help="replicate-level CSV (or .csv.gz), one row per well")
+    p.add_argument("--perturbation", required=True, help="column naming the perturbation")
+    p.add_argument("--features", default="auto", help="'auto' or comma-separated prefixes")
+    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
+    p.add_argument("--plate", help="standardise features within this plate column first")
+    p.add_argument("--null", default="size_matched", choices=["paper", "size_matched"])
+    p.add_argument("--n-null", type=int, default=1000)
+    p.add_argument("--percentile", type=float, default=90)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--map", action="store_true", help="also mean average precision")
+    p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: negative controls for --map")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(run=_cmd_replicates)
 
     p = sub.add_parser("datasets", help="the Rosetta collection: list and download files")
     datasets = p.add_subparsers(dest="datasets_command", required=True)

@@ -23,7 +23,14 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from .profiles import Profiles
-from .replicate_kernels import draws_mean_correlation, group_mean_correlation, pairwise_quantile, unit_rows
+from .replicate_kernels import (
+    distinct_draws,
+    draws_mean_correlation,
+    first_occurrences,
+    group_mean_correlation,
+    pairwise_quantile,
+    unit_rows,
+)
 from .validation import as_name_list, check_choice, check_columns, check_numeric_features
 
 NULLS = ("paper", "size_matched")
@@ -155,16 +162,15 @@ def replicate_reproducibility(
     starts = np.r_[0, np.cumsum(n_rows_per)[:-1]]
 
     # the statistic: duplicate rows within a perturbation are dropped first
-    keyed = pd.DataFrame(matrix).assign(code=codes)
-    unique = ~keyed.duplicated()
+    unique = first_occurrences(matrix, codes)
     n_dupes = int((~unique).sum())
     if n_dupes:
         notes.append(f"dropped {n_dupes} duplicate row(s) within perturbations")
     units = unit_rows(matrix)
-    u_codes = codes[unique.to_numpy()]
+    u_codes = codes[unique]
     u_counts = np.bincount(u_codes, minlength=len(names))
     u_starts = np.r_[0, np.cumsum(u_counts)[:-1]]
-    observed = group_mean_correlation(units[unique.to_numpy()], u_starts[u_counts > 0], u_counts[u_counts > 0])
+    observed = group_mean_correlation(units[unique], u_starts[u_counts > 0], u_counts[u_counts > 0])
     replicate_correlation = np.full(len(names), np.nan)
     replicate_correlation[u_counts > 0] = observed
     if not (n_rows_per >= 2).any():
@@ -201,21 +207,10 @@ def _size_matched_p(units, starts, n_rows_per, u_counts, observed, n_null, rng) 
     for k in np.unique(u_counts[u_counts >= 2]):
         if k > n_perts:
             continue
-        chosen = _distinct_draws(n_perts, int(k), n_null, rng)
+        chosen = distinct_draws(n_perts, int(k), n_null, rng)
         rows = starts[chosen] + (rng.random(chosen.shape) * n_rows_per[chosen]).astype(int)
         null_values = np.sort(draws_mean_correlation(units, rows))
         members = np.flatnonzero(u_counts == k)
         at_least = n_null - np.searchsorted(null_values, observed[members], side="left")
         p[members] = (1.0 + at_least) / (1.0 + n_null)
     return p
-
-
-def _distinct_draws(n: int, k: int, n_draws: int, rng) -> np.ndarray:
-    """``n_draws`` rows of k distinct integers below n."""
-    draws = rng.integers(0, n, size=(n_draws, k))
-    while True:
-        s = np.sort(draws, axis=1)
-        bad = (s[:, 1:] == s[:, :-1]).any(axis=1)
-        if not bad.any():
-            return draws
-        draws[bad] = rng.integers(0, n, size=(int(bad.sum()), k))

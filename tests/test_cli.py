@@ -52,3 +52,26 @@ def test_demo_writes_profiles(tmp_path, capsys):
     features = rs.infer_features(normalized.columns, "cp")
     dmso = normalized[normalized["Metadata_pert_type"] == "negcon"]
     np.testing.assert_allclose(dmso.groupby("Metadata_Plate")[features].mean(), 0, atol=1e-9)
+
+
+def test_replicates_command_on_the_taorf_file(taorf_l1k_path, tmp_path, capsys):
+    import json
+
+    out = tmp_path / "rep"
+    assert main(["replicates", str(taorf_l1k_path), "--perturbation", "pert_id", "--modality", "ge",
+                 "--n-null", "200", "--seed", "3", "--map", "--control", "pert_type=ctl_vector,ctl_untrt",
+                 "--out", str(out)]) == 0
+    table = pd.read_csv(out / "replicate_reproducibility.csv")
+    assert list(table.columns) == ["perturbation", "n_replicates", "replicate_correlation",
+                                   "p_value", "q_value", "above_threshold"]
+    assert len(table) == 328
+    summary = json.loads((out / "summary.json").read_text())
+    frame = pd.read_csv(taorf_l1k_path)
+    api = rs.replicate_reproducibility(frame, "pert_id", rs.infer_features(frame.columns, "ge"),
+                                       n_null=200, seed=3)
+    assert summary["threshold"] == pytest.approx(api.threshold)
+    assert summary["percent_replicating"] == pytest.approx(api.percent_replicating)
+    assert (out / "mean_average_precision.csv").exists()
+    assert "percent replicating" in capsys.readouterr().out
+    assert main(["replicates", str(taorf_l1k_path), "--perturbation", "pert", "--out", str(tmp_path / "x")]) == 2
+    assert not (tmp_path / "x").exists()

@@ -113,3 +113,37 @@ def test_same_seed_same_numbers_and_bad_input(messy):
         replicate_reproducibility(messy, "pert", features + ["pert"])
     with pytest.raises(ValueError, match="choose one of"):
         replicate_reproducibility(messy, "pert", features, null="permutation")
+
+
+def test_modality_comparison_against_planted_sets():
+    from rosetta_stats.modality_comparison import compare_modalities
+
+    sim = rs.simulate_paired(n_perturbations=160, n_replicates=4, reproducible_cp=0.5,
+                             reproducible_ge=0.5, effect_size=1.5, seed=12)
+    cp = rs.Profiles.from_frame(sim.cp, "cp", "Metadata_broad_sample", "Metadata_Plate")
+    ge = rs.Profiles.from_frame(sim.ge, "ge", "pert_id", "det_plate")
+    comparison = compare_modalities(replicate_reproducibility(cp, seed=1),
+                                    replicate_reproducibility(ge, seed=1), criterion="q_value", alpha=0.1)
+    truth_both = sim.truth.reproducible_cp & sim.truth.reproducible_ge
+    found_both = set(comparison.perturbations("both"))
+    assert len(found_both & truth_both) >= 0.9 * len(truth_both)
+    assert len(found_both - truth_both) <= 0.1 * max(1, len(found_both))
+    counts = comparison.counts
+    assert sum(counts.values()) == len(comparison.table)
+    assert counts["both"] == len(found_both)
+    assert "DMSO" in comparison.table["perturbation"].tolist()  # controls replicate too; kept, not hidden
+    with pytest.raises(ValueError, match="no perturbation has replicates in both"):
+        renamed = replicate_reproducibility(ge.with_data(ge.data.assign(pert_id="x" + ge.data["pert_id"])), seed=1)
+        compare_modalities(replicate_reproducibility(cp, seed=1), renamed)
+
+
+def test_distinct_draws_are_distinct_in_both_regimes():
+    from rosetta_stats.replicate_kernels import distinct_draws
+
+    rng = np.random.default_rng(0)
+    for n, k in ((1000, 5), (100, 86), (10, 10)):
+        draws = distinct_draws(n, k, 300, rng)
+        assert draws.shape == (300, k) and draws.min() >= 0 and draws.max() < n
+        assert all(len(set(row)) == k for row in draws.tolist())
+    counts = np.bincount(distinct_draws(20, 15, 4000, rng).ravel(), minlength=20)
+    assert counts.min() > 0.8 * counts.mean()  # roughly uniform over values
