@@ -25,6 +25,9 @@ from .registry import DATASETS, get_dataset, list_files
 from .replicates import ReplicateResult, bh_qvalues, replicate_reproducibility
 from .average_precision import AveragePrecisionResult, mean_average_precision
 from .modality_comparison import ModalityComparison, compare_modalities
+from .predictability import PredictabilityResult, feature_predictability, gene_predictability
+from .correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
+from .loading import read_paired
 from .download import DownloadError, ETagMismatchError, download_dataset, download_file
 
 __version__ = "0.1.0"
@@ -62,6 +65,13 @@ __all__ = [
     "mean_average_precision",
     "ModalityComparison",
     "compare_modalities",
+    "PredictabilityResult",
+    "feature_predictability",
+    "gene_predictability",
+    "canonical_correlation",
+    "feature_gene_correlation",
+    "similarity_concordance",
+    "read_paired",
     "DownloadError",
     "ETagMismatchError",
     "download_dataset",

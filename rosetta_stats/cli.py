@@ -107,6 +107,72 @@ def _cmd_replicates(args) -> str:
     return "\n".join(lines + [f"written to {out}"])
 
 
+def _control_spec(text: str | None):
+    from .registry import ControlSpec
+
+    if not text:
+        return None
+    ((column, values),) = _parse_control(text).items()
+    return ControlSpec(column, tuple(values))
+
+
+def _read_pair(args):
+    from .loading import read_paired
+
+    return read_paired(args.cp, args.ge, args.cp_key or args.key, args.ge_key or args.key,
+                       cp_controls=_control_spec(args.cp_control),
+                       ge_controls=_control_spec(args.ge_control))
+
+
+def _cmd_predict_genes(args) -> str:
+    import json
+
+    from ._atomic import write_csv_atomic, write_text_atomic
+    from .predictability import feature_predictability, gene_predictability
+
+    paired = _read_pair(args)
+    run = feature_predictability if args.reverse else gene_predictability
+    result = run(paired, model=args.model, n_splits=args.splits, groups=args.groups,
+                 n_permutations=args.permutations, seed=args.seed, progress=not args.quiet)
+    out = Path(args.out)
+    name = "single_feature_predictability.csv" if args.reverse else "single_gene_predictability.csv"
+    write_csv_atomic(result.table, out / name)
+    summary = result.summary_dict() | {"cp": str(args.cp), "ge": str(args.ge)}
+    write_text_atomic(json.dumps(summary, indent=2, default=str), out / "summary.json")
+    return paired.summary() + "\n" + result.summary() + f"\nwritten to {out}"
+
+
+def _cmd_correlate(args) -> str:
+    import json
+
+    from ._atomic import write_csv_atomic, write_text_atomic
+    from .correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
+
+    paired = _read_pair(args)
+    table = feature_gene_correlation(paired, top_k=args.top_k)
+    cca = canonical_correlation(paired, n_components=args.components, n_permutations=args.permutations,
+                                seed=args.seed, progress=not args.quiet)
+    mantel = similarity_concordance(paired, n_permutations=args.permutations, seed=args.seed)
+    out = Path(args.out)
+    write_csv_atomic(table, out / "feature_gene_correlation.csv")
+    concordance = {"mantel": mantel.as_dict(), "canonical": cca.table.to_dict(orient="records")}
+    write_text_atomic(json.dumps(concordance, indent=2, default=float), out / "concordance.json")
+    return "\n".join([paired.summary(), mantel.summary(), cca.summary(), f"written to {out}"])
+
+
+def _add_pair_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cp", required=True, help="Cell Painting profiles (CSV); replicates are averaged")
+    p.add_argument("--ge", required=True, help="L1000 profiles (CSV); replicates are averaged")
+    p.add_argument("--key", help="perturbation column present in both files")
+    p.add_argument("--cp-key", help="perturbation column of the CP file (default --key)")
+    p.add_argument("--ge-key", help="perturbation column of the GE file (default --key)")
+    p.add_argument("--cp-control", help="COLUMN=VALUE[,VALUE]: CP negative controls (left out)")
+    p.add_argument("--ge-control", help="COLUMN=VALUE[,VALUE]: GE negative controls (left out)")
+    p.add_argument("--permutations", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output folder")
+
+
 def _cmd_datasets_list(args) -> str:
     from .registry import human_size, list_files
 
@@ -186,6 +252,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: negative controls for --map")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(run=_cmd_replicates)
+
+    p = sub.add_parser("predict-genes", help="single-gene predictability from morphology")
+    _add_pair_arguments(p)
+    p.add_argument("--model", default="ridge", choices=["ridge", "lasso", "pcr", "mlp"])
+    p.add_argument("--splits", type=int, default=5)
+    p.add_argument("--groups", help="CP column whose values folds keep together (e.g. compound)")
+    p.add_argument("--reverse", action="store_true", help="predict each CP feature from the genes")
+    p.set_defaults(run=_cmd_predict_genes)
+
+    p = sub.add_parser("correlate", help="feature x gene correlation, held-out CCA, Mantel test")
+    _add_pair_arguments(p)
+    p.add_argument("--top-k", type=int, default=10, help="strongest features kept per gene")
+    p.add_argument("--components", type=int, default=5)
+    p.set_defaults(run=_cmd_correlate)
 
     p = sub.add_parser("datasets", help="the Rosetta collection: list and download files")
     datasets = p.add_subparsers(dest="datasets_command", required=True)

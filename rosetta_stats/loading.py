@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cleaning import clean_profiles
+from .cleaning import clean_profiles, treatment_level
 from .profiles import CONTROL_COLUMN, Profiles
 from .registry import ControlSpec, get_dataset
 from .validation import check_choice, check_columns
@@ -172,3 +172,12 @@ def pair(cp: Profiles, ge: Profiles, key: str = "perturbation",
         disagreements=pd.concat(disagreements, ignore_index=True) if disagreements else
         pd.DataFrame(columns=[key, "cp_column", "cp_value", "ge_column", "ge_value"]),
     )
+
+
+def read_paired(cp_path, ge_path, cp_key: str, ge_key: str | None = None, key: str = "perturbation",
+                cp_controls: ControlSpec | None = None, ge_controls: ControlSpec | None = None,
+                clean: bool = True) -> PairedProfiles:
+    """Read a CP and a GE profile file, average replicates per key, and pair them."""
+    cp = read_profiles(cp_path, "cp", cp_key, controls=cp_controls, clean=clean)
+    ge = read_profiles(ge_path, "ge", ge_key or cp_key, controls=ge_controls, clean=clean)
+    return pair(treatment_level(cp), treatment_level(ge), key=key)

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import rosetta_stats as rs
+import rosetta_stats.registry
 from rosetta_stats.cli import main
 
 pytestmark = pytest.mark.usefixtures("r_session")
@@ -75,3 +76,30 @@ def test_replicates_command_on_the_taorf_file(taorf_l1k_path, tmp_path, capsys):
     assert "percent replicating" in capsys.readouterr().out
     assert main(["replicates", str(taorf_l1k_path), "--perturbation", "pert", "--out", str(tmp_path / "x")]) == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_predict_genes_and_correlate_commands(tmp_path, capsys):
+    import json
+
+    sim = rs.simulate_paired(n_perturbations=120, n_replicates=2, n_cp_features=20, n_genes=15, seed=7)
+    sim.cp.to_csv(tmp_path / "cp.csv.gz", index=False)
+    sim.ge.to_csv(tmp_path / "ge.csv.gz", index=False)
+    common = ["--cp", str(tmp_path / "cp.csv.gz"), "--ge", str(tmp_path / "ge.csv.gz"),
+              "--cp-key", "Metadata_broad_sample", "--ge-key", "pert_id",
+              "--cp-control", "Metadata_pert_type=control", "--ge-control", "pert_type=ctl_vehicle",
+              "--permutations", "20", "--seed", "1"]
+    assert main(["--quiet", "predict-genes", *common, "--out", str(tmp_path / "pred")]) == 0
+    table = pd.read_csv(tmp_path / "pred" / "single_gene_predictability.csv")
+    assert list(table.columns[:7]) == ["gene", "r2", "r2_sd", "pearson_r", "r2_null_mean", "p_value", "q_value"]
+    paired = rs.read_paired(tmp_path / "cp.csv.gz", tmp_path / "ge.csv.gz", "Metadata_broad_sample", "pert_id",
+                            cp_controls=rs.registry.ControlSpec("Metadata_pert_type", ("control",)),
+                            ge_controls=rs.registry.ControlSpec("pert_type", ("ctl_vehicle",)))
+    api = rs.gene_predictability(paired, n_permutations=20, seed=1).table
+    np.testing.assert_allclose(table["r2"], api["r2"], atol=1e-9)
+    assert json.loads((tmp_path / "pred" / "summary.json").read_text())["n_samples"] == 120
+    assert main(["--quiet", "correlate", *common, "--out", str(tmp_path / "cor")]) == 0
+    correlations = pd.read_csv(tmp_path / "cor" / "feature_gene_correlation.csv")
+    assert (correlations.groupby("gene").size() == 10).all()
+    concordance = json.loads((tmp_path / "cor" / "concordance.json").read_text())
+    assert set(concordance) == {"mantel", "canonical"}
+    assert "Similarity concordance" in capsys.readouterr().out
