@@ -9,7 +9,7 @@ setup:
 	@bash tools/setup.sh
 
 demo: setup
-	@$(PYTHON) -m rosetta_stats.cli demo --out $(REPORT_DIR)
+	@$(PYTHON) -m rosetta_stats.cli report --demo --out $(REPORT_DIR)
 
 test: setup
 	@status=0; \

@@ -191,10 +191,19 @@ def _cmd_datasets_download(args) -> str:
     return "\n".join(f"verified {p}" for p in paths)
 
 
-def _cmd_demo(args) -> str:
-    from .demo import run_demo
+def _cmd_report(args) -> str:
+    from .report import demo_report, file_report
 
-    return run_demo(args.out, seed=args.seed, progress=not args.quiet).summary()
+    if args.demo:
+        report = demo_report(args.out, seed=args.seed, progress=not args.quiet)
+    else:
+        if not (args.cp and args.ge and (args.key or (args.cp_key and args.ge_key))):
+            raise ValueError("give --demo, or --cp, --ge and --key (or --cp-key and --ge-key)")
+        report = file_report(args.cp, args.ge, args.cp_key or args.key, args.ge_key or args.key, args.out,
+                             cp_controls=_control_spec(args.cp_control),
+                             ge_controls=_control_spec(args.ge_control), n_permutations=args.permutations,
+                             seed=args.seed, progress=not args.quiet)
+    return f"report written to {report.out_dir}/report.md"
 
 
 def _add_population_arguments(p: argparse.ArgumentParser) -> None:
@@ -279,10 +288,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--base-url", help="a mirror or local server instead of the public bucket")
     q.set_defaults(run=_cmd_datasets_download)
 
-    p = sub.add_parser("demo", help="simulated cells -> wells -> normalised profiles")
-    p.add_argument("--out", default="rosetta_report", help="output folder")
+    p = sub.add_parser("report", help="the whole analysis as a folder of tables, figures and report.md")
+    p.add_argument("--demo", action="store_true", help="on simulated data (seconds)")
+    p.add_argument("--cp", help="Cell Painting profiles (replicate level, CSV)")
+    p.add_argument("--ge", help="L1000 profiles (replicate level, CSV)")
+    p.add_argument("--key", help="perturbation column present in both files")
+    p.add_argument("--cp-key", help="perturbation column of the CP file (default --key)")
+    p.add_argument("--ge-key", help="perturbation column of the GE file (default --key)")
+    p.add_argument("--cp-control", help="COLUMN=VALUE[,VALUE]: CP negative controls")
+    p.add_argument("--ge-control", help="COLUMN=VALUE[,VALUE]: GE negative controls")
+    p.add_argument("--permutations", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(run=_cmd_demo)
+    p.add_argument("--out", default="rosetta_report", help="output folder")
+    p.set_defaults(run=_cmd_report)
     return parser
 
 

@@ -42,13 +42,7 @@ def read_profiles(
     if frame.empty:
         raise ValueError(f"{path.name} has no rows")
     check_columns(frame.columns, [c for c in (perturbation, plate) if c], f"columns of {path.name}")
-    if controls is not None:
-        if controls.column in frame.columns:
-            is_control = frame[controls.column].isin(controls.values)
-            frame[CONTROL_COLUMN] = np.where(is_control, "negcon", "trt")
-        else:
-            warnings.warn(f"{path.name}: control column {controls.column!r} not found; "
-                          "no rows are marked negcon", UserWarning, stacklevel=2)
+    frame = mark_controls(frame, controls, label=path.name)
     try:
         profiles = Profiles.from_frame(frame, modality, perturbation, plate)
     except ValueError as exc:
@@ -59,6 +53,18 @@ def read_profiles(
             cleaning.setdefault("min_std", None)
         profiles = clean_profiles(profiles, **cleaning)
     return profiles
+
+
+def mark_controls(frame: pd.DataFrame, controls: ControlSpec | None, label: str = "profiles") -> pd.DataFrame:
+    """A copy of ``frame`` with ``control_type`` = "negcon" where ``controls`` match, else "trt"."""
+    if controls is None:
+        return frame
+    if controls.column not in frame.columns:
+        warnings.warn(f"{label}: control column {controls.column!r} not found; no rows are marked negcon",
+                      UserWarning, stacklevel=3)
+        return frame
+    is_control = frame[controls.column].isin(controls.values).to_numpy()
+    return frame.assign(**{CONTROL_COLUMN: np.where(is_control, "negcon", "trt")})
 
 
 def _file_for_level(dataset, modality: str, level: str) -> str:

@@ -49,6 +49,7 @@ class ReplicateResult:
     n_null: int
     seed: int | None
     notes: tuple[str, ...] = field(default=())
+    null_sample: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)  # for plots
 
     def summary_dict(self) -> dict:
         return {
@@ -179,6 +180,8 @@ def replicate_reproducibility(
     rng = np.random.default_rng(seed)
     picks = starts + (rng.random(len(names)) * n_rows_per).astype(int)
     threshold = pairwise_quantile(units[picks], percentile / 100.0)
+    pairs = distinct_draws(len(picks), 2, 20_000, rng)
+    null_sample = np.einsum("ij,ij->i", units[picks[pairs[:, 0]]], units[picks[pairs[:, 1]]])
     has_reps = n_rows_per >= 2
     above = replicate_correlation > threshold
     percent = 100.0 * float(np.mean(above[has_reps]))
@@ -197,7 +200,8 @@ def replicate_reproducibility(
         "above_threshold": np.where(has_reps, above, False),
     })
     return ReplicateResult(table, float(threshold), float(percentile), percent, int(len(names)),
-                           null, int(n_null) if null == "size_matched" else 0, seed, tuple(notes))
+                           null, int(n_null) if null == "size_matched" else 0, seed, tuple(notes),
+                           null_sample)
 
 
 def _size_matched_p(units, starts, n_rows_per, u_counts, observed, n_null, rng) -> np.ndarray:

@@ -7,6 +7,7 @@ import pytest
 
 import rosetta_stats as rs
 import rosetta_stats.registry
+import rosetta_stats.handoff
 from rosetta_stats.cli import main
 
 pytestmark = pytest.mark.usefixtures("r_session")
@@ -45,14 +46,20 @@ def test_misspelled_column_exits_2_and_writes_nothing(cells, tmp_path, capsys):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_demo_writes_profiles(tmp_path, capsys):
-    assert main(["--quiet", "demo", "--out", str(tmp_path / "demo")]) == 0
-    text = capsys.readouterr().out
-    assert "wells after aggregation     : 192" in text
-    normalized = pd.read_csv(tmp_path / "demo" / "normalized_profiles.csv")
-    features = rs.infer_features(normalized.columns, "cp")
-    dmso = normalized[normalized["Metadata_pert_type"] == "negcon"]
-    np.testing.assert_allclose(dmso.groupby("Metadata_Plate")[features].mean(), 0, atol=1e-9)
+def test_report_demo_on_the_command_line(tmp_path, capsys):
+    assert main(["--quiet", "report", "--demo", "--out", str(tmp_path / "demo")]) == 0
+    assert f"report written to {tmp_path / 'demo'}/report.md" in capsys.readouterr().out
+    tables, manifest = rs.handoff.read_results(tmp_path / "demo")
+    assert manifest["tables"]["replicate_reproducibility_ge"]["rows"] == len(tables["replicate_reproducibility_ge"])
+    assert main(["report", "--cp", "x.csv", "--out", str(tmp_path / "nope")]) == 2
+    assert not (tmp_path / "nope").exists()
+
+
+def test_cytominer_demo_text_matches_its_numbers():
+    from rosetta_stats.demo import run_cytominer_demo
+
+    text = run_cytominer_demo(seed=0, progress=False)
+    assert "into 192 wells" in text and "7,750 simulated cells" in text
 
 
 def test_replicates_command_on_the_taorf_file(taorf_l1k_path, tmp_path, capsys):

@@ -1,0 +1,33 @@
+write_fixture <- function(dir, rows_recorded = 2L) {
+  dir.create(dir, showWarnings = FALSE, recursive = TRUE)
+  genes <- data.frame(gene = c("200814_at", "201000_at"), r2 = c(0.4, 0.1),
+                      significant = c(TRUE, FALSE), n = c(3L, 4L), check.names = FALSE)
+  saveRDS(genes, file.path(dir, "genes.rds"))
+  utils::write.csv(genes, file.path(dir, "genes.csv"), row.names = FALSE)
+  jsonlite::write_json(list(version = "0.1.0",
+                            files = list(genes.csv = "x", genes.rds = "y"),
+                            tables = list(genes = list(rows = rows_recorded,
+                                                       files = list(csv = "genes.csv", rds = "genes.rds")))),
+                       file.path(dir, "manifest.json"), auto_unbox = TRUE)
+  dir
+}
+
+test_that("a valid folder reads back as tibbles with types", {
+  dir <- write_fixture(withr::local_tempdir())
+  out <- read_results(dir)
+  genes <- out$tables$genes
+  expect_s3_class(genes, "tbl_df")
+  expect_equal(genes$gene, c("200814_at", "201000_at"))
+  expect_type(genes$significant, "logical")
+  expect_type(genes$n, "integer")
+  expect_equal(out$manifest$version, "0.1.0")
+})
+
+test_that("a missing file or a wrong row count is an error", {
+  dir <- write_fixture(withr::local_tempdir())
+  file.remove(file.path(dir, "genes.csv"))
+  expect_error(read_results(dir), "missing: genes.csv")
+  dir <- write_fixture(withr::local_tempdir(), rows_recorded = 3L)
+  expect_error(read_results(dir), "has 2 rows; the manifest records 3")
+  expect_error(read_results(file.path(tempdir(), "nope")), "not found")
+})
