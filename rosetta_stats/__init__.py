@@ -28,6 +28,7 @@ from .modality_comparison import ModalityComparison, compare_modalities
 from .predictability import PredictabilityResult, feature_predictability, gene_predictability
 from .correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
 from .loading import read_paired
+from .handoff import read_results, write_results
 from .download import DownloadError, ETagMismatchError, download_dataset, download_file
 
 __version__ = "0.1.0"
@@ -72,6 +73,8 @@ __all__ = [
     "feature_gene_correlation",
     "similarity_concordance",
     "read_paired",
+    "read_results",
+    "write_results",
     "DownloadError",
     "ETagMismatchError",
     "download_dataset",

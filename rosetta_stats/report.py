@@ -18,11 +18,10 @@ from . import plots
 from .cleaning import treatment_level
 from .correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
 from .handoff import write_results
-from .loading import mark_controls, pair, read_profiles
+from .loading import pair, read_profiles
 from .modality_comparison import compare_modalities
 from .predictability import gene_predictability
 from .profiles import Profiles
-from .registry import get_dataset
 from .replicates import replicate_reproducibility
 
 FIGURES = ("replicate_correlation_cp.png", "replicate_correlation_ge.png", "reproducible_overlap.png",
@@ -119,7 +118,7 @@ def demo_report(out_dir, seed: int = 0, progress: bool = True) -> Report:
     cells = run_cytominer_demo(seed=seed, progress=progress)
     sim = simulate_paired(n_perturbations=300, n_replicates=3, n_cp_features=80, n_genes=150,
                           seed=seed)
-    cp, ge = profiles_from_simulation(sim)
+    cp, ge = sim.to_profiles()
     preface = ("Simulated data (rosetta_stats.simulate_paired, TA-ORF layout, 300 perturbations x 3 "
                "replicates; planted: "
                f"{len(sim.truth.reproducible_cp)} reproducible in Cell Painting, "
@@ -127,16 +126,6 @@ def demo_report(out_dir, seed: int = 0, progress: bool = True) -> Report:
                "predictable genes).\n\n" + cells)
     return build_report(cp, ge, out_dir, n_null=1000, n_permutations=100, seed=seed,
                         progress=progress, preface=preface)
-
-
-def profiles_from_simulation(sim) -> tuple[Profiles, Profiles]:
-    """Replicate-level Profiles of a simulation, controls marked as the loaders mark them."""
-    ds = get_dataset(sim.style)
-    return tuple(
-        Profiles.from_frame(mark_controls(frame, ds.controls(modality)), modality,
-                            ds.match_column(modality), ds.plate_column(modality))
-        for frame, modality in ((sim.cp, "cp"), (sim.ge, "ge"))
-    )
 
 
 def file_report(cp_path, ge_path, cp_key: str, ge_key: str, out_dir, cp_controls=None, ge_controls=None,

@@ -49,6 +49,18 @@ class SimulatedPair:
     truth: PairedTruth
     style: str
 
+    def to_profiles(self):
+        """Replicate-level (cp, ge) Profiles, keyed and control-marked as the loaders do it."""
+        from .loading import mark_controls
+        from .profiles import Profiles
+
+        ds = get_dataset(self.style)
+        return tuple(
+            Profiles.from_frame(mark_controls(frame, ds.controls(modality)), modality,
+                                ds.match_column(modality), ds.plate_column(modality))
+            for frame, modality in ((self.cp, "cp"), (self.ge, "ge"))
+        )
+
 
 def gene_names(n_genes: int) -> list[str]:
     """Affymetrix-probe-like names (``200000_at``, ...), as L1000 files use."""
