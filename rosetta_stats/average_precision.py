@@ -15,15 +15,13 @@ perturbation; q-values are Benjamini-Hochberg over perturbations.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
-
 import numpy as np
 import pandas as pd
 
 from .profiles import Profiles
 from .replicate_kernels import random_average_precision, replicate_average_precision, unit_rows
 from .replicates import _as_inputs, bh_qvalues
-from .validation import check_choice, check_columns
+from .validation import check_choice, rows_matching
 
 NEGATIVES = ("negcon", "others")
 
@@ -59,20 +57,6 @@ class AveragePrecisionResult:
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
 
 
-def _control_mask(frame: pd.DataFrame, controls) -> np.ndarray:
-    if isinstance(controls, Mapping):
-        check_columns(frame.columns, list(controls), "controls")
-        mask = np.ones(len(frame), dtype=bool)
-        for column, values in controls.items():
-            values = [values] if isinstance(values, str) else list(values)
-            mask &= frame[column].isin(values).to_numpy()
-        return mask
-    mask = np.asarray(controls)
-    if mask.dtype != bool or mask.shape != (len(frame),):
-        raise ValueError(f"`controls` must be a dict of column values or a boolean mask of length {len(frame)}")
-    return mask
-
-
 def mean_average_precision(
     profiles_or_frame,
     perturbation: str | None = None,
@@ -93,7 +77,7 @@ def mean_average_precision(
     is_profiles = isinstance(profiles_or_frame, Profiles)
     frame, perturbation, features = _as_inputs(profiles_or_frame, perturbation, features)
     if controls is not None:
-        control = _control_mask(frame, controls)
+        control = rows_matching(frame, controls, "controls")[0]
     elif is_profiles:
         control = profiles_or_frame.controls
     else:

@@ -160,9 +160,9 @@ def _cmd_correlate(args) -> str:
     return "\n".join([paired.summary(), mantel.summary(), cca.summary(), f"written to {out}"])
 
 
-def _add_pair_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--cp", required=True, help="Cell Painting profiles (CSV); replicates are averaged")
-    p.add_argument("--ge", required=True, help="L1000 profiles (CSV); replicates are averaged")
+def _add_pair_arguments(p: argparse.ArgumentParser, required: bool = True, out: str | None = None) -> None:
+    p.add_argument("--cp", required=required, help="Cell Painting profiles (replicate level, CSV)")
+    p.add_argument("--ge", required=required, help="L1000 profiles (replicate level, CSV)")
     p.add_argument("--key", help="perturbation column present in both files")
     p.add_argument("--cp-key", help="perturbation column of the CP file (default --key)")
     p.add_argument("--ge-key", help="perturbation column of the GE file (default --key)")
@@ -170,7 +170,7 @@ def _add_pair_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ge-control", help="COLUMN=VALUE[,VALUE]: GE negative controls (left out)")
     p.add_argument("--permutations", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", required=out is None, default=out, help="output folder")
 
 
 def _cmd_datasets_list(args) -> str:
@@ -290,16 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="the whole analysis as a folder of tables, figures and report.md")
     p.add_argument("--demo", action="store_true", help="on simulated data (seconds)")
-    p.add_argument("--cp", help="Cell Painting profiles (replicate level, CSV)")
-    p.add_argument("--ge", help="L1000 profiles (replicate level, CSV)")
-    p.add_argument("--key", help="perturbation column present in both files")
-    p.add_argument("--cp-key", help="perturbation column of the CP file (default --key)")
-    p.add_argument("--ge-key", help="perturbation column of the GE file (default --key)")
-    p.add_argument("--cp-control", help="COLUMN=VALUE[,VALUE]: CP negative controls")
-    p.add_argument("--ge-control", help="COLUMN=VALUE[,VALUE]: GE negative controls")
-    p.add_argument("--permutations", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="rosetta_report", help="output folder")
+    _add_pair_arguments(p, required=False, out="rosetta_report")
     p.set_defaults(run=_cmd_report)
     return parser
 

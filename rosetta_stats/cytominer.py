@@ -33,6 +33,7 @@ from .validation import (
     check_columns,
     check_not_empty,
     check_numeric_features,
+    rows_matching,
 )
 
 AGGREGATE_OPERATIONS = ("mean", "median", "min", "max", "sd")
@@ -267,21 +268,7 @@ def _prepare(population, variables, strata_like: Sequence[str], argument: str):
 
 def _control_mask(population: pd.DataFrame, sample) -> np.ndarray:
     """Boolean mask of the control rows from a dict of column values or a mask."""
-    if isinstance(sample, Mapping):
-        check_columns(population.columns, list(sample), "sample")
-        mask = np.ones(len(population), dtype=bool)
-        for column, values in sample.items():
-            values = [values] if isinstance(values, (str, int, float)) else list(values)
-            mask &= population[column].isin(values).to_numpy()
-        described = " and ".join(f"{c} in {v!r}" for c, v in sample.items())
-    else:
-        mask = np.asarray(sample)
-        if mask.dtype != bool or mask.shape != (len(population),):
-            raise ValueError(
-                "`sample` must be a dict of column values (e.g. {'Metadata_pert_type': 'negcon'}) "
-                f"or a boolean mask of length {len(population)}"
-            )
-        described = "the given mask"
+    mask, described = rows_matching(population, sample, "sample")
     if not mask.any():
         raise ValueError(f"no control rows where {described}")
     return mask

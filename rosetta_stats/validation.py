@@ -6,7 +6,7 @@ wrong (the column, the value, the allowed choices), never ``assert``.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -73,3 +73,25 @@ def check_finite_columns(values: np.ndarray, features: Sequence[str]) -> None:
     if all_nan.any():
         names = [f for f, bad in zip(features, all_nan) if bad]
         raise ValueError(f"feature column(s) entirely missing (all NaN): {', '.join(names[:10])}")
+
+
+def rows_matching(frame: pd.DataFrame, selection, argument: str) -> tuple[np.ndarray, str]:
+    """Boolean mask of the rows chosen by ``selection`` and a description of it.
+
+    ``selection`` is a dict of column -> value(s) (rows where every column
+    takes one of its values) or a boolean mask as long as the frame.
+    """
+    if isinstance(selection, Mapping):
+        check_columns(frame.columns, list(selection), argument)
+        mask = np.ones(len(frame), dtype=bool)
+        for column, values in selection.items():
+            values = [values] if isinstance(values, (str, int, float)) else list(values)
+            mask &= frame[column].isin(values).to_numpy()
+        return mask, " and ".join(f"{c} in {v!r}" for c, v in selection.items())
+    mask = np.asarray(selection)
+    if mask.dtype != bool or mask.shape != (len(frame),):
+        raise ValueError(
+            f"`{argument}` must be a dict of column values (e.g. {{'Metadata_pert_type': 'negcon'}}) "
+            f"or a boolean mask of length {len(frame)}"
+        )
+    return mask, "the given mask"
