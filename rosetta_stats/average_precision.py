@@ -116,17 +116,22 @@ def mean_average_precision(
 
     rng = np.random.default_rng(seed)
     p_values = np.full(len(names), np.nan)
+    floor_notes = []
     for k, m in sorted({(int(k), int(m)) for k, m in zip(counts, n_negatives) if k >= 2}):
         members = np.flatnonzero((counts == k) & (n_negatives == m))
         null = random_average_precision(k - 1, m, n_null * k, rng).reshape(n_null, k).mean(axis=1)
         null.sort()
         at_least = n_null - np.searchsorted(null, map_values[members] - 1e-12, side="left")
         p_values[members] = (1.0 + at_least) / (1.0 + n_null)
+        best_possible = (1.0 + (null >= 1 - 1e-12).sum()) / (1.0 + n_null)  # p of a perfect mAP
+        if best_possible > 0.05:
+            floor_notes.append(f"{len(members)} perturbation(s) with {k} replicates among {m} negatives "
+                               f"cannot reach p < 0.05 (a perfect mAP has p = {best_possible:.3f})")
     table = pd.DataFrame({
         "perturbation": names, "n_replicates": counts, "n_negatives": n_negatives,
         "mean_average_precision": map_values, "p_value": p_values, "q_value": bh_qvalues(p_values),
     })
-    notes = [f"smallest attainable p-value is {1 / (1 + n_null):.2g} (n_null={n_null})"]
+    notes = [f"smallest attainable p-value is {1 / (1 + n_null):.2g} (n_null={n_null})", *floor_notes]
     if negatives == "negcon":
         notes.append(f"{int(control.sum())} negative-control rows used as negatives")
     return AveragePrecisionResult(table, negatives, int(n_null), seed, tuple(notes))

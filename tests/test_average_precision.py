@@ -86,3 +86,19 @@ def test_negcon_needs_controls(wells):
     same = mean_average_precision(wells, "pert", features, negatives="others", seed=5, n_null=50)
     again = mean_average_precision(wells, "pert", features, negatives="others", seed=5, n_null=50)
     pd.testing.assert_frame_equal(same.table, again.table)
+
+
+def test_few_replicates_and_controls_are_said_to_limit_p_values():
+    rng = np.random.default_rng(1)
+    perts = np.r_[np.repeat([f"p{i}" for i in range(10)], 2), ["DMSO"] * 3]
+    frame = pd.DataFrame(rng.normal(size=(len(perts), 8)), columns=[f"Cells_{i}" for i in range(8)])
+    frame["pert"] = perts
+    frame.loc[frame["pert"] == "p0", frame.columns[:8]] = 5.0 * rng.normal(size=8)  # identical replicates
+    result = mean_average_precision(frame, "pert", list(frame.columns[:8]), controls={"pert": "DMSO"},
+                                    n_null=2000, seed=0)
+    # each of the 2 queries ranks 1 positive among 4 candidates: a perfect mAP has p = (1/4)^2
+    assert any("10 perturbation(s) with 2 replicates among 3 negatives cannot reach p < 0.05" in n
+               for n in result.notes)
+    p0 = result.table.set_index("perturbation").loc["p0"]
+    assert p0["mean_average_precision"] == 1.0
+    assert p0["p_value"] == pytest.approx(1 / 16, abs=0.015)

@@ -315,3 +315,21 @@ def test_probe_names_survive_the_database_path(synthetic, tmp_path):
     assert list(normalized.columns) == list(synthetic.columns)
     params = normalized.attrs["normalization_parameters"]
     assert set(params["feature"]) == set(FEATURES)
+
+
+def test_awkward_metadata_dtypes_come_back_unchanged(synthetic):
+    """Categoricals, nullable integers and booleans convert badly through rpy2 by default."""
+    frame = synthetic.copy()
+    frame["Metadata_Plate"] = frame["Metadata_Plate"].astype("category")
+    frame["Metadata_Site"] = frame["Metadata_Site"].astype("Int64")
+    frame.loc[frame.index[:5], "Metadata_Site"] = pd.NA
+    frame["Metadata_flag"] = (frame["Metadata_Well"] == "A01")
+    out = cm.aggregate(frame, ["Cells_AreaShape_Area"], ["Metadata_Plate", "Metadata_Site", "Metadata_flag"])
+    assert out["Metadata_Plate"].dtype == frame["Metadata_Plate"].dtype
+    assert out["Metadata_Site"].dtype == "Int64" and out["Metadata_Site"].isna().any()
+    assert out["Metadata_Site"].dropna().min() >= 1  # never -2147483648
+    assert set(out["Metadata_flag"]) == {True, False}
+    expected = frame.groupby(["Metadata_Plate", "Metadata_Site", "Metadata_flag"], dropna=False,
+                             observed=True)["Cells_AreaShape_Area"].mean()
+    assert len(out) == len(expected)
+    np.testing.assert_allclose(np.sort(out["Cells_AreaShape_Area"]), np.sort(expected.to_numpy()), atol=1e-10)
