@@ -33,6 +33,7 @@ from sklearn.neural_network import MLPRegressor
 from tqdm.auto import tqdm
 
 from .paired_input import PairedMatrices, paired_matrices
+from .parallel import map_blocks
 from .regression_kernels import (
     DEFAULT_ALPHAS,
     RidgeBasis,
@@ -129,6 +130,11 @@ class _Fitter:
         return fit.predict(self.x[test]).reshape(len(test), -1)
 
 
+def _permuted_r2(permutations, fitter: "_Fitter", y: np.ndarray) -> np.ndarray:
+    """Mean fold R^2 of every output for each permutation of the rows of y."""
+    return np.array([fitter.predict(y[p])[1].mean(axis=0) for p in permutations])
+
+
 def _grouped_folds(groups: np.ndarray, n_splits: int):
     n_groups = len(np.unique(groups))
     if n_groups < n_splits:
@@ -150,7 +156,7 @@ def pcr_f_test(x: np.ndarray, y: np.ndarray, n_components: int) -> np.ndarray:
 
 
 def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permutations, seed,
-                    alphas, lasso_alpha, n_components, progress, notes) -> PredictabilityResult:
+                    alphas, lasso_alpha, n_components, progress, notes, client=None) -> PredictabilityResult:
     check_choice(model, MODELS, "model")
     constant = [n for n, sd in zip(out_names, y.std(axis=0)) if not sd > 0]
     if constant:
@@ -161,9 +167,14 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
     predictions, fold_r2, chosen = fitter.predict(y)
     r2 = fold_r2.mean(axis=0)
     rng = np.random.default_rng(seed)
+    permutations = [rng.permutation(len(y)) for _ in range(n_permutations)]
     null = np.empty((n_permutations, y.shape[1]))
-    for b in tqdm(range(n_permutations), desc=f"permutations ({model})", disable=not progress):
-        null[b] = fitter.predict(y[rng.permutation(len(y))])[1].mean(axis=0)
+    if client is None:
+        for b in tqdm(range(n_permutations), desc=f"permutations ({model})", disable=not progress):
+            null[b] = fitter.predict(y[permutations[b]])[1].mean(axis=0)
+    elif n_permutations:
+        chunks = [permutations[i:i + 10] for i in range(0, n_permutations, 10)]
+        null[:] = np.vstack(map_blocks(_permuted_r2, chunks, {"fitter": fitter, "y": y}, client))
     p_values = ((1.0 + (null >= r2).sum(axis=0)) / (1.0 + n_permutations)
                 if n_permutations else np.full(len(r2), np.nan))
     name = "gene" if direction == "cp->ge" else "feature"
@@ -191,26 +202,27 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
 def gene_predictability(cp, ge=None, key: str | None = None, model: str = "ridge", n_splits: int = 5,
                         groups=None, n_permutations: int = 100, seed: int | None = 0,
                         alphas=DEFAULT_ALPHAS, lasso_alpha: float = 0.1, n_components: int = 50,
-                        drop_controls: bool = True, progress: bool = False) -> PredictabilityResult:
+                        drop_controls: bool = True, progress: bool = False, client=None) -> PredictabilityResult:
     """Cross-validated R^2 of each L1000 gene predicted from Cell Painting features.
 
     ``cp`` and ``ge`` are treatment-level Profiles or DataFrames sharing ``key``
     (or ``cp`` is a :class:`PairedProfiles`). Returns a table with one row per
-    gene: gene, r2, r2_sd, pearson_r, r2_null_mean, p_value, q_value.
+    gene: gene, r2, r2_sd, pearson_r, r2_null_mean, p_value, q_value. With a
+    ``dask.distributed.Client`` the permutations run on its workers (same numbers).
     """
     m = paired_matrices(cp, ge, key, groups, drop_controls)
     return _predictability(m.cp, m.ge, m.ge_names, m.groups, "cp->ge", model, n_splits, n_permutations,
-                           seed, alphas, lasso_alpha, n_components, progress, _notes(m))
+                           seed, alphas, lasso_alpha, n_components, progress, _notes(m), client)
 
 
 def feature_predictability(cp, ge=None, key: str | None = None, model: str = "ridge", n_splits: int = 5,
                            groups=None, n_permutations: int = 100, seed: int | None = 0,
                            alphas=DEFAULT_ALPHAS, lasso_alpha: float = 0.1, n_components: int = 50,
-                           drop_controls: bool = True, progress: bool = False) -> PredictabilityResult:
+                           drop_controls: bool = True, progress: bool = False, client=None) -> PredictabilityResult:
     """The reverse direction: each Cell Painting feature predicted from the L1000 genes."""
     m = paired_matrices(cp, ge, key, groups, drop_controls)
     return _predictability(m.ge, m.cp, m.cp_names, m.groups, "ge->cp", model, n_splits, n_permutations,
-                           seed, alphas, lasso_alpha, n_components, progress, _notes(m))
+                           seed, alphas, lasso_alpha, n_components, progress, _notes(m), client)
 
 
 def _notes(m: PairedMatrices) -> tuple[str, ...]:

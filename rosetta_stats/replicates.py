@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
+from .parallel import map_blocks
 from .profiles import Profiles
 from .replicate_kernels import (
     distinct_draws,
@@ -124,6 +125,7 @@ def replicate_reproducibility(
     percentile: float = 90,
     plate: str | None = None,
     seed: int | None = 0,
+    client=None,
 ) -> ReplicateResult:
     """Replicate correlation per perturbation, the paper's threshold, and p/q-values.
 
@@ -137,6 +139,7 @@ def replicate_reproducibility(
     percentile : the null percentile used as the threshold (paper: 90)
     plate : standardise features within each plate first (the paper's per-plate option)
     seed : seeds both nulls; the same seed gives the same numbers
+    client : a ``dask.distributed.Client`` to compute the size-matched null on (same numbers)
 
     Returns
     -------
@@ -188,7 +191,8 @@ def replicate_reproducibility(
 
     p_values = np.full(len(names), np.nan)
     if null == "size_matched":
-        p_values = _size_matched_p(units, starts, n_rows_per, u_counts, replicate_correlation, n_null, rng)
+        p_values = _size_matched_p(units, starts, n_rows_per, u_counts, replicate_correlation, n_null, rng,
+                                   client=client)
         smallest = 1.0 / (1 + n_null)
         notes.append(f"smallest attainable p-value is {smallest:.2g} (n_null={n_null})")
     table = pd.DataFrame({
@@ -204,16 +208,28 @@ def replicate_reproducibility(
                            null_sample)
 
 
-def _size_matched_p(units, starts, n_rows_per, u_counts, observed, n_null, rng) -> np.ndarray:
-    """p-values from k rows of k different perturbations, one null per distinct k."""
+def _null_block(rows: np.ndarray, units: np.ndarray) -> np.ndarray:
+    return draws_mean_correlation(units, rows)
+
+
+def _size_matched_p(units, starts, n_rows_per, u_counts, observed, n_null, rng, client=None,
+                    block_draws: int = 250) -> np.ndarray:
+    """p-values from k rows of k different perturbations, one null per distinct k.
+
+    The draws are made here (same seed, same numbers with or without a
+    cluster); their correlations are computed in blocks, on ``client`` if given.
+    """
     p = np.full(len(observed), np.nan)
     n_perts = len(n_rows_per)
-    for k in np.unique(u_counts[u_counts >= 2]):
-        if k > n_perts:
-            continue
-        chosen = distinct_draws(n_perts, int(k), n_null, rng)
-        rows = starts[chosen] + (rng.random(chosen.shape) * n_rows_per[chosen]).astype(int)
-        null_values = np.sort(draws_mean_correlation(units, rows))
+    ks = [int(k) for k in np.unique(u_counts[u_counts >= 2]) if k <= n_perts]
+    draws = []
+    for k in ks:
+        chosen = distinct_draws(n_perts, k, n_null, rng)
+        draws.append(starts[chosen] + (rng.random(chosen.shape) * n_rows_per[chosen]).astype(int))
+    blocks = [(i, d[s:s + block_draws]) for i, d in enumerate(draws) for s in range(0, n_null, block_draws)]
+    values = map_blocks(_null_block, [b for _, b in blocks], {"units": units}, client)
+    for i, k in enumerate(ks):
+        null_values = np.sort(np.concatenate([v for (j, _), v in zip(blocks, values) if j == i]))
         members = np.flatnonzero(u_counts == k)
         at_least = n_null - np.searchsorted(null_values, observed[members], side="left")
         p[members] = (1.0 + at_least) / (1.0 + n_null)

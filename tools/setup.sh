@@ -17,6 +17,7 @@ APT_PACKAGES=(
   r-cran-caret r-cran-doparallel r-cran-foreach r-cran-matrix r-cran-stringr
   r-cran-jsonlite r-cran-testthat r-cran-withr r-cran-roxygen2
   r-cran-rmarkdown r-cran-knitr pandoc
+  python3-distributed python3-psycopg2 postgresql r-cran-rpostgresql
 )
 CRAN_PACKAGES=(cytominer)
 

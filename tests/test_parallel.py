@@ -1,0 +1,69 @@
+"""A real local dask cluster (2 worker processes on loopback): same numbers, and faults."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rosetta_stats as rs
+from rosetta_stats.parallel import ClusterError, map_blocks
+
+from .paired_fixtures import paired_treatments
+
+distributed = pytest.importorskip("distributed", reason="python3-distributed is not installed")
+dask = pytest.importorskip("dask")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           host="127.0.0.1", dashboard_address=None)
+        with distributed.Client(cluster) as c:
+            yield c
+        cluster.close()
+
+
+def test_replicates_on_the_cluster_give_the_same_numbers(client):
+    sim = rs.simulate_paired(n_perturbations=120, n_replicates=3, seed=4)
+    cp, _ = sim.to_profiles()
+    alone = rs.replicate_reproducibility(cp, n_null=1000, seed=9)
+    spread = rs.replicate_reproducibility(cp, n_null=1000, seed=9, client=client)
+    pd.testing.assert_frame_equal(alone.table, spread.table)
+    assert len(client.scheduler_info()["workers"]) == 2
+
+
+def test_predictability_on_the_cluster_gives_the_same_numbers(client):
+    paired, _ = paired_treatments(n_perturbations=100, n_replicates=2, n_cp_features=20, n_genes=15, seed=2)
+    alone = rs.gene_predictability(paired, n_permutations=30, seed=5)
+    spread = rs.gene_predictability(paired, n_permutations=30, seed=5, client=client)
+    pd.testing.assert_frame_equal(alone.table, spread.table)
+
+
+def _die_once(block, marker):
+    """Kill the worker process the first time any block runs; compute normally afterwards."""
+    if not Path(marker).exists():
+        Path(marker).write_text("died")
+        os._exit(1)
+    return block * 2
+
+
+def _always_die(block):
+    os._exit(1)
+
+
+def test_a_worker_dying_mid_run_is_retried_to_the_right_answer(client, tmp_path):
+    marker = str(tmp_path / "died-once")
+    result = map_blocks(_die_once, [np.arange(3), np.arange(4)], {"marker": marker}, client)
+    assert Path(marker).exists()  # a worker really died
+    np.testing.assert_array_equal(result[0], [0, 2, 4])
+    np.testing.assert_array_equal(result[1], [0, 2, 4, 6])
+
+
+def test_workers_that_keep_dying_give_a_clear_error(client):
+    with pytest.raises(ClusterError, match="dask workers kept dying while running _always_die"):
+        map_blocks(_always_die, [1], None, client, retries=0)
+    client.wait_for_workers(2, timeout=60)
