@@ -9,6 +9,7 @@ correlation and single-gene predictability, and hands every result to R.
 from .cytominer import (
     CytominerError,
     RBackendUnavailable,
+    PostgresTable,
     SQLiteTable,
     aggregate,
     normalize,
@@ -36,6 +37,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CytominerError",
     "RBackendUnavailable",
+    "PostgresTable",
     "SQLiteTable",
     "aggregate",
     "normalize",

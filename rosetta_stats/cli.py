@@ -14,15 +14,20 @@ from . import __version__
 
 
 def _read_population(args):
-    from .cytominer import SQLiteTable
+    from .tables import PostgresTable, SQLiteTable
 
+    if args.postgres:
+        if not args.table:
+            raise ValueError("--postgres needs --table")
+        table = PostgresTable(args.table, dsn=args.postgres)
+        return table, table.columns()
     if args.sqlite:
         if not args.table:
             raise ValueError("--sqlite needs --table")
         table = SQLiteTable(args.sqlite, args.table)
         return table, table.columns()
     if not args.input:
-        raise ValueError("give --input CSV or --sqlite FILE --table NAME")
+        raise ValueError("give --input CSV, --sqlite FILE --table NAME or --postgres DSN --table NAME")
     frame = pd.read_csv(args.input)
     return frame, list(frame.columns)
 
@@ -209,7 +214,8 @@ def _cmd_report(args) -> str:
 def _add_population_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", help="CSV (or .csv.gz) of profiles")
     p.add_argument("--sqlite", help="SQLite file (processed in the database)")
-    p.add_argument("--table", help="table in --sqlite")
+    p.add_argument("--postgres", help="PostgreSQL DSN, postgresql://user@host:port/dbname (processed in the server)")
+    p.add_argument("--table", help="table in --sqlite or --postgres")
     p.add_argument("--features", default="auto",
                    help="'auto' (Cells_/Cytoplasm_/Nuclei_ or *_at columns) or comma-separated prefixes")
     p.add_argument("--out", required=True, help="output CSV")

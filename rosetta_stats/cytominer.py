@@ -9,7 +9,7 @@ cytominer or the ``rosettabridge`` R package is missing.
 Data cross the boundary as one numeric matrix plus a few plain metadata
 vectors (the fast path; converting wide frames is slow), so feature names
 such as ``200814_at`` come back exactly as they went in. A population may
-also be a :class:`SQLiteTable`, in which case cytominer works inside the
+also be a :class:`SQLiteTable` or :class:`PostgresTable`, in which case cytominer works inside the
 database and only the result reaches Python.
 
 Function and argument names follow cytominer (``population, variables,
@@ -18,15 +18,14 @@ strata, sample, operation``) so that R users recognise them.
 from __future__ import annotations
 
 import os
-import sqlite3
 import warnings
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ._frames import back_map, plain_frame
+from .tables import DATABASE_TABLES, PostgresTable, SQLiteTable  # noqa: F401 (re-exported)
 from .validation import (
     as_name_list,
     check_choice,
@@ -56,45 +55,6 @@ class RBackendUnavailable(RuntimeError):
 
 class CytominerError(ValueError):
     """cytominer (through rosettabridge) rejected the call; carries R's message."""
-
-
-@dataclass(frozen=True)
-class SQLiteTable:
-    """A table (or view) in a SQLite file, processed inside the database.
-
-    >>> SQLiteTable("cells.sqlite", "Cells")  # doctest: +SKIP
-    """
-
-    path: str | os.PathLike
-    table: str
-
-    def __post_init__(self) -> None:
-        path = Path(self.path)
-        if not path.is_file():
-            raise ValueError(f"SQLite file not found: {path}")
-        tables = _sqlite_tables(path)
-        if self.table not in tables:
-            raise ValueError(
-                f"table {self.table!r} not found in {path}; tables: {', '.join(sorted(tables))}"
-            )
-        object.__setattr__(self, "path", str(path.resolve()))
-
-    def columns(self) -> list[str]:
-        """The table's column names, in order."""
-        with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as con:
-            rows = con.execute(f'PRAGMA table_info("{self.table}")').fetchall()
-        return [r[1] for r in rows]
-
-
-def _sqlite_tables(path: Path) -> set[str]:
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-            rows = con.execute(
-                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
-            ).fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise ValueError(f"cannot read {path} as a SQLite database: {exc}") from exc
-    return {r[0] for r in rows}
 
 
 # --------------------------------------------------------------------------- R session
@@ -213,52 +173,15 @@ def r_available() -> bool:
 # --------------------------------------------------------------------------- helpers
 
 
-def _restore_numeric(values: np.ndarray) -> np.ndarray:
-    """Doubles from R back to int64 when they are all whole numbers."""
-    if values.size and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
-        if np.all(np.abs(values) < 2**53):
-            return values.astype(np.int64)
-    return values
-
-
-def _plain_frame(parts: dict[str, Any], order: Sequence[str] | None = None) -> pd.DataFrame:
-    """A DataFrame from the metadata and values parts of an R frame."""
-    columns: dict[str, Any] = {}
-    for name, values in parts["metadata"].items():
-        columns[name] = _restore_numeric(values) if isinstance(values, np.ndarray) else values
-    frame = pd.DataFrame(columns)
-    values = pd.DataFrame(parts["values"], columns=parts["variables"])
-    frame = pd.concat([frame.reset_index(drop=True), values], axis=1)
-    if order is not None:
-        frame = frame[[c for c in order if c in frame.columns]]
-    return frame
-
-
-def _back_map(original: pd.Series, returned) -> pd.Series:
-    """Map the values that came back from R to the original values and dtype.
-
-    Numbers went to R as doubles and text as strings (see ``metadata_vector``).
-    """
-    returned = pd.Series(returned)
-    numeric = pd.api.types.is_float_dtype(returned)
-    key = float if numeric else str
-    lookup = {key(v): v for v in pd.unique(original) if not pd.isna(v)}
-    mapped = pd.Series([None if pd.isna(k) else lookup[k] for k in returned], dtype=object)
-    try:
-        return mapped.astype(original.dtype)
-    except (TypeError, ValueError):
-        return mapped
-
-
 def _prepare(population, variables, strata_like: Sequence[str], argument: str):
     variables = as_name_list(variables, "variables")
     if not variables:
         raise ValueError("`variables` must name at least one feature column")
-    if isinstance(population, SQLiteTable):
+    if isinstance(population, DATABASE_TABLES):
         check_columns(population.columns(), variables + list(strata_like), argument)
         return variables
     if not isinstance(population, pd.DataFrame):
-        raise ValueError("`population` must be a pandas DataFrame or a SQLiteTable(path, table)")
+        raise ValueError("`population` must be a pandas DataFrame, a SQLiteTable or a PostgresTable")
     check_not_empty(population)
     check_columns(population.columns, variables, "variables")
     check_columns(population.columns, list(strata_like), argument)
@@ -281,7 +204,11 @@ def _send_frame(session: _RSession, population: pd.DataFrame, variables, metadat
     )
 
 
-def _sqlite(session: _RSession, table: SQLiteTable):
+def _database(session: _RSession, table):
+    """The rosettabridge description of a database table."""
+    if isinstance(table, PostgresTable):
+        return session.call("postgres_table", table=table.table, dbname=table.dbname, host=table.host,
+                            port=int(table.port), user=table.user, password=table.password)
     return session.call("sqlite_table", path=str(table.path), table=table.table)
 
 
@@ -300,7 +227,7 @@ def aggregate(population, variables, strata, operation: str = "mean") -> pd.Data
 
     Parameters
     ----------
-    population : DataFrame or SQLiteTable
+    population : DataFrame, SQLiteTable or PostgresTable
         Rows to aggregate (for example single cells). A :class:`SQLiteTable`
         is aggregated inside SQLite; the cells never enter Python.
     variables : list of str
@@ -334,14 +261,14 @@ def aggregate(population, variables, strata, operation: str = "mean") -> pd.Data
         check_choice(op, AGGREGATE_OPERATIONS, "aggregate operation")
     variables = _prepare(population, variables, strata, "strata")
     session = _RSession.get()
-    if isinstance(population, SQLiteTable):
+    if isinstance(population, DATABASE_TABLES):
         result = session.call(
-            "aggregate_profiles", population=_sqlite(session, population),
+            "aggregate_profiles", population=_database(session, population),
             variables=session.ro.StrVector(variables), strata=session.ro.StrVector(strata),
             operation=operation,
         )
         parts = session.frame_parts(result, [c for c in result.names if c not in strata])
-        return _plain_frame(parts).sort_values(strata, kind="stable").reset_index(drop=True)
+        return plain_frame(parts).sort_values(strata, kind="stable").reset_index(drop=True)
     metadata = {s: population[s] for s in strata}
     result = session.call(
         "aggregate_profiles", population=_send_frame(session, population, variables, metadata),
@@ -349,7 +276,7 @@ def aggregate(population, variables, strata, operation: str = "mean") -> pd.Data
         operation=operation,
     )
     parts = session.frame_parts(result, [c for c in result.names if c not in strata])
-    out = pd.DataFrame({s: _back_map(population[s], parts["metadata"][s]) for s in strata})
+    out = pd.DataFrame({s: back_map(population[s], parts["metadata"][s]) for s in strata})
     out = pd.concat([out, pd.DataFrame(parts["values"], columns=parts["variables"])], axis=1)
     return out.sort_values(strata, kind="stable").reset_index(drop=True)
 
@@ -368,7 +295,7 @@ def normalize(
 
     Parameters
     ----------
-    population : DataFrame or SQLiteTable
+    population : DataFrame, SQLiteTable or PostgresTable
     variables : list of str
         Feature columns to normalise.
     strata : str or list of str
@@ -408,16 +335,16 @@ def normalize(
         operation=operation, min_dispersion=float(min_dispersion),
         on_low_dispersion=on_low_dispersion, on_missing_controls=on_missing_controls,
     )
-    if isinstance(population, SQLiteTable):
+    if isinstance(population, DATABASE_TABLES):
         if not isinstance(sample, Mapping):
-            raise ValueError("with a SQLiteTable, `sample` must be a dict of column values")
+            raise ValueError("with a database table, `sample` must be a dict of column values")
         check_columns(population.columns(), list(sample), "sample")
         result = session.call(
-            "normalize_profiles", population=_sqlite(session, population),
+            "normalize_profiles", population=_database(session, population),
             sample=_r_filter(session, sample), **options,
         )
         parts = session.frame_parts(result, variables)
-        out = _plain_frame(parts, order=population.columns())
+        out = plain_frame(parts, order=population.columns())
         strata_keys = {s: pd.Series(out[s]) for s in strata}
     else:
         mask = _control_mask(population, sample)
@@ -438,7 +365,7 @@ def normalize(
         strata_keys = {s: population[s] for s in strata}
     parameters = session.small_frame(parts["parameters"]).rename(columns={"variable": "feature"})
     for s in strata:
-        parameters[s] = _back_map(strata_keys[s], parameters[s])
+        parameters[s] = back_map(strata_keys[s], parameters[s])
     dropped = session.small_frame(parts["dropped"]).rename(columns={"variable": "feature"})
     out.attrs["normalization_parameters"] = parameters
     out.attrs["dropped_features"] = dropped.reindex(columns=["feature", "reason"])
@@ -452,7 +379,7 @@ def select_features(
 
     Parameters
     ----------
-    population : DataFrame or SQLiteTable
+    population : DataFrame, SQLiteTable or PostgresTable
     variables : list of str
         Candidate feature columns.
     sample : dict, boolean mask or None
@@ -472,14 +399,14 @@ def select_features(
     variables = _prepare(population, variables, [], "variables")
     session = _RSession.get()
     extra = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in options.items()}
-    if isinstance(population, SQLiteTable):
+    if isinstance(population, DATABASE_TABLES):
         r_sample = None if sample is None else _r_filter(session, sample)
         result = session.call(
-            "select_variables", population=_sqlite(session, population),
+            "select_variables", population=_database(session, population),
             variables=session.ro.StrVector(variables), sample=r_sample, operation=operation,
             **extra,
         )
-        out = _plain_frame(session.frame_parts(result, variables), order=population.columns())
+        out = plain_frame(session.frame_parts(result, variables), order=population.columns())
     else:
         metadata = {}
         r_sample = None

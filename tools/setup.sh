@@ -17,9 +17,10 @@ APT_PACKAGES=(
   r-cran-caret r-cran-doparallel r-cran-foreach r-cran-matrix r-cran-stringr
   r-cran-jsonlite r-cran-testthat r-cran-withr r-cran-roxygen2
   r-cran-rmarkdown r-cran-knitr pandoc
-  python3-distributed python3-psycopg2 postgresql r-cran-rpostgresql
+  python3-distributed python3-psycopg2 postgresql libpq-dev
+  r-cran-bit64 r-cran-blob r-cran-hms r-cran-lubridate r-cran-rcpp r-cran-plogr
 )
-CRAN_PACKAGES=(cytominer)
+CRAN_PACKAGES=(cytominer RPostgres)
 
 say() { printf '[setup] %s\n' "$*"; }
 

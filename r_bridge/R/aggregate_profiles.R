@@ -8,7 +8,7 @@
 #' data frame `mean` and `median` of a group with a missing value are
 #' missing.
 #'
-#' @param population A data frame, or a [sqlite_table()].
+#' @param population A data frame, a [sqlite_table()] or a [postgres_table()].
 #' @param variables Names of the feature columns to aggregate.
 #' @param strata Names of the grouping columns (for example plate and well).
 #' @param operation One of `"mean"`, `"median"`, `"min"`, `"max"`, `"sd"`, or
@@ -37,6 +37,10 @@ aggregate_profiles <- function(population, variables, strata, operation = "mean"
   }
   opened <- open_population(population, fun)
   on.exit(opened$close(), add = TRUE)
+  if (opened$backend == "postgres" && "median" %in% strsplit(operation, "+", fixed = TRUE)[[1]]) {
+    stop_bridge(fun, "operation 'median' is not available in PostgreSQL through cytominer; ",
+                "use 'mean', or aggregate from SQLite or a data frame")
+  }
   check_not_empty(opened$tbl, fun)
   check_columns(opened$tbl, variables, "variables", fun)
   check_columns(opened$tbl, strata, "strata", fun)

@@ -47,10 +47,17 @@ print.rosetta_sqlite_table <- function(x, ...) {
 # extensions for MEDIAN and STDEV) and `close()` must be called when done.
 open_population <- function(population, fun) {
   if (is.data.frame(population)) {
-    return(list(tbl = population, close = function() invisible(NULL), in_database = FALSE))
+    return(list(tbl = population, close = function() invisible(NULL), in_database = FALSE,
+                backend = "memory"))
+  }
+  if (inherits(population, "rosetta_postgres_table")) {
+    con <- connect_postgres(population, fun)
+    return(list(tbl = dplyr::tbl(con, population$table),
+                close = function() DBI::dbDisconnect(con),
+                in_database = TRUE, backend = "postgres"))
   }
   if (!inherits(population, "rosetta_sqlite_table")) {
-    stop_bridge(fun, "`population` must be a data frame or a sqlite_table(path, table)")
+    stop_bridge(fun, "`population` must be a data frame, a sqlite_table() or a postgres_table()")
   }
   if (!file.exists(population$path)) {
     stop_bridge(fun, "SQLite file not found: ", population$path)
@@ -63,5 +70,5 @@ open_population <- function(population, fun) {
   }
   list(tbl = dplyr::tbl(con, population$table),
        close = function() DBI::dbDisconnect(con),
-       in_database = TRUE)
+       in_database = TRUE, backend = "sqlite")
 }
