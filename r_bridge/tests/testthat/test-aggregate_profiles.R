@@ -28,5 +28,5 @@ test_that("bad arguments are named", {
   expect_error(aggregate_profiles(wells_fixture(), "x", "plate", operation = "average"),
                "unknown operation 'average'; choose one of: mean, median")
   expect_error(aggregate_profiles(wells_fixture()[0, ], "x", "plate"), "no rows")
-  expect_error(aggregate_profiles(list(1), "x", "plate"), "data frame or a sqlite_table")
+  expect_error(aggregate_profiles(list(1), "x", "plate"), "a sqlite_table\\(\\) or a postgres_table\\(\\)")
 })

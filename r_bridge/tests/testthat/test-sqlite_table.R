@@ -16,3 +16,9 @@ test_that("cytominer's own fixture aggregates per well in the database", {
   expected <- DBI::dbGetQuery(con, "SELECT g_well, AVG(m_intensities_mean) AS m FROM view_intensities GROUP BY g_well ORDER BY g_well")
   expect_equal(out$m_intensities_mean, expected$m)
 })
+
+test_that("an unreachable PostgreSQL server is named", {
+  skip_if_not_installed("RPostgres")
+  expect_error(postgres_table("cells", host = "127.0.0.1", port = 1L),
+               "cannot connect to PostgreSQL at 127.0.0.1:1/postgres")
+})
