@@ -29,7 +29,7 @@ def map_blocks(function: Callable, blocks: Sequence[Any], shared: dict | None = 
     except ImportError as exc:  # pragma: no cover - only without python3-distributed
         raise ClusterError("a client was given but dask.distributed is not installed; run `make setup`") from exc
     try:
-        remote = {name: client.scatter(value, broadcast=True) for name, value in shared.items()}
+        remote = {name: client.scatter(value, broadcast=True, hash=False) for name, value in shared.items()}
         futures = [client.submit(function, block, **remote, pure=False, retries=retries) for block in blocks]
         return client.gather(futures)
     except KilledWorker as exc:

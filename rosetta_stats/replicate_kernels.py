@@ -44,44 +44,58 @@ def draws_mean_correlation(units: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return (np.einsum("ij,ij->i", sums, sums) - k) / (k * (k - 1.0))
 
 
+def _upper_block(start: int, units: np.ndarray, block: int) -> np.ndarray:
+    """Correlations of rows start..start+block with every later row (pairs i < j)."""
+    stop = min(start + block, units.shape[0])
+    corr = units[start:stop] @ units[start:].T
+    i, j = np.triu_indices(stop - start, 1, corr.shape[1])
+    return np.clip(corr[i, j], -1.0, 1.0)
+
+
+def _block_histogram(start: int, units: np.ndarray, block: int, edges: np.ndarray) -> np.ndarray:
+    return np.histogram(_upper_block(start, units, block), edges)[0]
+
+
+def _block_values_between(start: int, units: np.ndarray, block: int, low: float, high: float) -> np.ndarray:
+    values = _upper_block(start, units, block)
+    return values[(values >= low) & (values < high)]
+
+
+def _local_map(function, blocks, shared):
+    return [function(b, **shared) for b in blocks]
+
+
 def pairwise_quantile(units: np.ndarray, q: float, block: int = 2048, bins: int = 4096,
-                      max_pairs_in_memory: int = 50_000_000) -> float:
+                      max_pairs_in_memory: int = 50_000_000, mapper=None) -> float:
     """The ``q`` quantile (numpy's linear rule) of the correlations of all row pairs i < j.
 
-    Exact, in two passes over row blocks, so the m (m - 1) / 2 pairs are never
-    held at once: a histogram finds the bins of the two order statistics the
-    quantile needs, and only the values inside those bins are kept.
+    Exact. When the pairs fit in memory they are computed at once; otherwise
+    in two passes over row blocks: a histogram finds the bins of the two order
+    statistics the quantile needs, and only the values inside those bins are
+    kept. ``mapper(function, blocks, shared)`` runs the blocks (default: here;
+    :func:`rosetta_stats.parallel.map_blocks` puts them on a cluster).
     """
     m = units.shape[0]
     n_pairs = m * (m - 1) // 2
     if n_pairs == 0:
         raise ValueError("need at least two rows for pairwise correlations")
-    edges = np.linspace(-1.0 - 1e-9, 1.0 + 1e-9, bins + 1)
-
-    def upper_blocks():
-        for start in range(0, m, block):
-            stop = min(start + block, m)
-            corr = units[start:stop] @ units[start:].T
-            i, j = np.triu_indices(stop - start, 1, corr.shape[1])
-            yield corr[i, j]
-
+    mapper = mapper or _local_map
+    starts = list(range(0, m, block))
+    shared = {"units": units, "block": block}
     if n_pairs <= max_pairs_in_memory:  # one pass when the pairs fit
-        return float(np.percentile(np.clip(np.concatenate(list(upper_blocks())), -1, 1), 100 * q))
-    counts = np.zeros(bins, dtype=np.int64)
-    for values in upper_blocks():
-        counts += np.histogram(np.clip(values, -1, 1), edges)[0]
+        return float(np.percentile(np.concatenate(mapper(_upper_block, starts, shared)), 100 * q))
+    edges = np.linspace(-1.0 - 1e-9, 1.0 + 1e-9, bins + 1)
+    counts = np.sum(mapper(_block_histogram, starts, {**shared, "edges": edges}), axis=0)
     position = (n_pairs - 1) * q
     lo_rank, hi_rank = int(np.floor(position)), int(np.ceil(position))
     cumulative = np.cumsum(counts)
     lo_bin, hi_bin = np.searchsorted(cumulative, [lo_rank + 1, hi_rank + 1])
-    lo_edge, hi_edge = edges[lo_bin], edges[hi_bin + 1]
-    kept = [v[(v >= lo_edge) & (v < hi_edge)] for v in
-            (np.clip(b, -1, 1) for b in upper_blocks())]
+    kept = mapper(_block_values_between, starts,
+                  {**shared, "low": edges[lo_bin], "high": edges[hi_bin + 1]})
     kept = np.sort(np.concatenate(kept))
     before = cumulative[lo_bin - 1] if lo_bin > 0 else 0
     lo_value, hi_value = kept[lo_rank - before], kept[hi_rank - before]
     return float(lo_value + (hi_value - lo_value) * (position - lo_rank))
-
 
 def distinct_draws(n: int, k: int, n_draws: int, rng, chunk_cells: int = 5_000_000) -> np.ndarray:
     """``n_draws`` rows of k distinct integers below n.

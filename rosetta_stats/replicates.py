@@ -139,7 +139,8 @@ def replicate_reproducibility(
     percentile : the null percentile used as the threshold (paper: 90)
     plate : standardise features within each plate first (the paper's per-plate option)
     seed : seeds both nulls; the same seed gives the same numbers
-    client : a ``dask.distributed.Client`` to compute the size-matched null on (same numbers)
+    client : a ``dask.distributed.Client`` whose workers compute the null's pair blocks and
+        the size-matched null (same seed, same numbers)
 
     Returns
     -------
@@ -182,7 +183,8 @@ def replicate_reproducibility(
 
     rng = np.random.default_rng(seed)
     picks = starts + (rng.random(len(names)) * n_rows_per).astype(int)
-    threshold = pairwise_quantile(units[picks], percentile / 100.0)
+    mapper = None if client is None else (lambda f, blocks, shared: map_blocks(f, blocks, shared, client))
+    threshold = pairwise_quantile(units[picks], percentile / 100.0, mapper=mapper)
     pairs = distinct_draws(len(picks), 2, 20_000, rng)
     null_sample = np.einsum("ij,ij->i", units[picks[pairs[:, 0]]], units[picks[pairs[:, 1]]])
     has_reps = n_rows_per >= 2

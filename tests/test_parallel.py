@@ -67,3 +67,13 @@ def test_workers_that_keep_dying_give_a_clear_error(client):
     with pytest.raises(ClusterError, match="dask workers kept dying while running _always_die"):
         map_blocks(_always_die, [1], None, client, retries=0)
     client.wait_for_workers(2, timeout=60)
+
+
+def test_two_pass_null_quantile_on_the_cluster_equals_numpy(client):
+    from rosetta_stats.replicate_kernels import pairwise_quantile, unit_rows
+
+    units = unit_rows(np.random.default_rng(5).normal(size=(400, 30)))
+    everything = (units @ units.T)[np.triu_indices(400, 1)]
+    spread = pairwise_quantile(units, 0.9, block=64, max_pairs_in_memory=0,
+                               mapper=lambda f, blocks, shared: map_blocks(f, blocks, shared, client))
+    assert spread == pytest.approx(np.percentile(everything, 90), abs=1e-12)
