@@ -7,23 +7,38 @@ of two rows is a dot product, and the mean over all pairs of k rows with sum
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
-def unit_rows(values: np.ndarray) -> np.ndarray:
-    """Centre each row and scale it to length 1 (a constant row becomes NaN)."""
-    centred = values - values.mean(axis=1, keepdims=True)
+def unit_rows(values: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """Centre each row and scale it to length 1 (a constant row becomes NaN).
+
+    With ``inplace`` the float64 input is overwritten instead of copied.
+    """
+    centred = values if inplace else values.astype(float, copy=True)
+    centred -= centred.mean(axis=1, keepdims=True)
     norms = np.sqrt(np.einsum("ij,ij->i", centred, centred))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return centred / np.where(norms > 0, norms, np.nan)[:, None]
+        centred /= np.where(norms > 0, norms, np.nan)[:, None]
+    return centred
 
 
 def first_occurrences(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Mask of rows that are not an exact repeat of an earlier row with the same code."""
-    keyed = np.ascontiguousarray(np.column_stack([codes.astype(float), values]))
-    as_bytes = keyed.view(np.dtype((np.void, keyed.dtype.itemsize * keyed.shape[1]))).ravel()
-    _, first = np.unique(as_bytes, return_index=True)
-    mask = np.zeros(len(values), dtype=bool)
-    mask[first] = True
+    """Mask of rows that are not an exact repeat of an earlier row with the same code.
+
+    Rows are fingerprinted by a fixed random projection (memory O(rows)); rows
+    whose (code, fingerprint) repeats are then compared exactly with the first.
+    """
+    projection = np.random.default_rng(20211).normal(size=values.shape[1])
+    fingerprint = pd.DataFrame({"code": codes, "print": values @ projection})
+    mask = np.ones(len(values), dtype=bool)
+    repeated = np.flatnonzero(fingerprint.duplicated().to_numpy())
+    if len(repeated):
+        first = fingerprint.groupby(["code", "print"], sort=False).cumcount().to_numpy() == 0
+        first_row = dict(zip(map(tuple, fingerprint[first].to_numpy()), np.flatnonzero(first)))
+        for row in repeated:
+            original = first_row[tuple(fingerprint.iloc[row].to_numpy())]
+            mask[row] = not np.array_equal(values[row], values[original])
     return mask
 
 

@@ -153,16 +153,19 @@ def replicate_reproducibility(
         frame = _plate_standardized(frame, features, plate)
     frame = frame[frame[perturbation].notna()]
     notes = []
-    values = frame[features].interpolate(method="linear", axis=0, limit_direction="both")
-    all_nan = values.columns[values.isna().all()]
+    values = frame[features]
+    missing = values.isna()
+    if missing.to_numpy().any():
+        values = values.interpolate(method="linear", axis=0, limit_direction="both")
+    all_nan = values.columns[missing.all().to_numpy()]
     if len(all_nan):
         raise ValueError(f"feature column(s) entirely missing (all NaN): {', '.join(all_nan[:10])}")
     codes, names = pd.factorize(frame[perturbation], sort=True)
     if len(names) < 2:
         raise ValueError(f"need at least 2 perturbations in {perturbation!r}; found {len(names)}")
-    matrix = values.to_numpy(dtype=float)
     order = np.argsort(codes, kind="stable")
-    codes, matrix = codes[order], matrix[order]
+    matrix = values.to_numpy(dtype=float)[order]
+    codes = codes[order]
     n_rows_per = np.bincount(codes, minlength=len(names))
     starts = np.r_[0, np.cumsum(n_rows_per)[:-1]]
 
@@ -171,11 +174,13 @@ def replicate_reproducibility(
     n_dupes = int((~unique).sum())
     if n_dupes:
         notes.append(f"dropped {n_dupes} duplicate row(s) within perturbations")
-    units = unit_rows(matrix)
+    units = unit_rows(matrix, inplace=True)
+    del matrix
     u_codes = codes[unique]
     u_counts = np.bincount(u_codes, minlength=len(names))
     u_starts = np.r_[0, np.cumsum(u_counts)[:-1]]
-    observed = group_mean_correlation(units[unique], u_starts[u_counts > 0], u_counts[u_counts > 0])
+    kept_units = units if n_dupes == 0 else units[unique]
+    observed = group_mean_correlation(kept_units, u_starts[u_counts > 0], u_counts[u_counts > 0])
     replicate_correlation = np.full(len(names), np.nan)
     replicate_correlation[u_counts > 0] = observed
     if not (n_rows_per >= 2).any():

@@ -147,3 +147,19 @@ def test_distinct_draws_are_distinct_in_both_regimes():
         assert all(len(set(row)) == k for row in draws.tolist())
     counts = np.bincount(distinct_draws(20, 15, 4000, rng).ravel(), minlength=20)
     assert counts.min() > 0.8 * counts.mean()  # roughly uniform over values
+
+
+def test_first_occurrences_matches_a_plain_loop():
+    from rosetta_stats.replicate_kernels import first_occurrences
+
+    rng = np.random.default_rng(4)
+    base = rng.normal(size=(30, 6))
+    rows = rng.integers(0, 30, 200)
+    values = base[rows]
+    codes = rng.integers(0, 5, 200)
+    seen, expected = set(), []
+    for code, row in zip(codes, values):
+        key = (code, row.tobytes())
+        expected.append(key not in seen)
+        seen.add(key)
+    np.testing.assert_array_equal(first_occurrences(values, codes), expected)
