@@ -95,10 +95,10 @@ def replicates(n_perturbations: int, n_features: int) -> None:
     cluster.close()
     assert alone.table.equals(spread.table)
     print(f"  ratio one process / cluster: {one / two:.2f} (same numbers: yes)")
-    print(f"  on one machine the cluster's 2 workers share the cores BLAS already used, so the difference "
-          f"({two - one:+.1f} s) is the cost of scattering the data and scheduling the blocks; each worker "
-          f"on another machine adds its cores to the block work and pays one scatter of "
-          f"{frame[features].to_numpy().nbytes * 2 / 1e9:.1f} GB")
+    print(f"  on one machine the 2 workers share the 2 cores that BLAS threads use in one process, so this "
+          f"ratio weighs parallel blocks against scatter and scheduling costs; every further worker on "
+          f"another machine adds its cores to the block work for one scatter of "
+          f"{frame[features].to_numpy().nbytes * 2 / 1e9:.1f} GB (float64 units)")
 
 
 def main() -> None:
