@@ -64,15 +64,23 @@ def interpolate_missing(profiles: Profiles) -> Profiles:
     return profiles.with_data(data, note=f"interpolated {n_missing} missing values")
 
 
+def standardize_within(frame: pd.DataFrame, features: list[str], group: str) -> pd.DataFrame:
+    """A copy of ``frame`` with every feature z-scored within each value of ``group``.
+
+    A feature that is constant within a group becomes NaN there.
+    """
+    grouped = frame.groupby(group, sort=False)[features]
+    std = grouped.transform("std")
+    out = frame.copy()
+    out[features] = (frame[features] - grouped.transform("mean")) / std.where(std > 0)
+    return out
+
+
 def standardize_per_plate(profiles: Profiles) -> Profiles:
     """Z-score every feature within each plate (the paper's per-plate normalisation)."""
     if profiles.plate is None:
         raise ValueError("standardize_per_plate needs the plate column (Profiles.plate is None)")
-    feats = list(profiles.features)
-    data = profiles.data.copy()
-    grouped = data.groupby(profiles.plate, sort=False)[feats]
-    std = grouped.transform("std")
-    data[feats] = (data[feats] - grouped.transform("mean")) / std.where(std > 0)
+    data = standardize_within(profiles.data, list(profiles.features), profiles.plate)
     return profiles.with_data(data, note=f"standardised features within each {profiles.plate}")
 
 

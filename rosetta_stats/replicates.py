@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
+from .cleaning import standardize_within
 from .parallel import map_blocks
 from .profiles import Profiles
 from .replicate_kernels import (
@@ -107,15 +108,6 @@ def _as_inputs(profiles_or_frame, perturbation, features):
     return frame, perturbation, features
 
 
-def _plate_standardized(frame: pd.DataFrame, features: list[str], plate: str) -> pd.DataFrame:
-    check_columns(frame.columns, [plate], "plate")
-    grouped = frame.groupby(plate, sort=False)[features]
-    std = grouped.transform("std")
-    out = frame.copy()
-    out[features] = (frame[features] - grouped.transform("mean")) / std.where(std > 0)
-    return out
-
-
 def replicate_reproducibility(
     profiles_or_frame,
     perturbation: str | None = None,
@@ -150,7 +142,8 @@ def replicate_reproducibility(
     check_choice(null, NULLS, "null")
     frame, perturbation, features = _as_inputs(profiles_or_frame, perturbation, features)
     if plate is not None:
-        frame = _plate_standardized(frame, features, plate)
+        check_columns(frame.columns, [plate], "plate")
+        frame = standardize_within(frame, features, plate)
     frame = frame[frame[perturbation].notna()]
     notes = []
     values = frame[features]

@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 import rosetta_stats as rs
+import rosetta_stats.cleaning
 from rosetta_stats.replicate_kernels import pairwise_quantile, unit_rows
 from rosetta_stats.replicates import replicate_reproducibility
 
@@ -163,3 +164,16 @@ def test_first_occurrences_matches_a_plain_loop():
         expected.append(key not in seen)
         seen.add(key)
     np.testing.assert_array_equal(first_occurrences(values, codes), expected)
+
+
+def test_per_plate_option_equals_standardizing_first():
+    sim = rs.simulate_paired(n_perturbations=60, n_replicates=3, plate_effect=2.0, seed=13)
+    cp, _ = sim.to_profiles()
+    direct = replicate_reproducibility(cp, plate="Metadata_Plate", null="paper", seed=2)
+    manual = replicate_reproducibility(rs.cleaning.standardize_per_plate(cp), null="paper", seed=2)
+    pd.testing.assert_frame_equal(direct.table, manual.table)
+    raw = replicate_reproducibility(cp, null="paper", seed=2)
+    assert not np.allclose(raw.table["replicate_correlation"].fillna(0),
+                           direct.table["replicate_correlation"].fillna(0))
+    with pytest.raises(ValueError, match="Metadata_Plat.*did you mean"):
+        replicate_reproducibility(cp, plate="Metadata_Plat")
