@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rosetta_stats import cytominer
 from rosetta_stats.simulate_cells import simulate_single_cells
+from rosetta_stats.tables import SQLiteTable
 
 R_SCRIPT = """
 suppressPackageStartupMessages({{library(cytominer); library(dplyr)}})
@@ -47,7 +48,7 @@ def main() -> None:
         print(f"simulated {truth.n_cells:,} cells x {args.features} features in "
               f"{plates * wells:,} wells ({size_mb:.0f} MB SQLite) in {time.perf_counter() - t0:.1f} s")
 
-        table = cytominer.SQLiteTable(truth.path, truth.table)
+        table = SQLiteTable(truth.path, truth.table)
         cytominer.aggregate(table, truth.features[:1], ["Metadata_Plate"])  # start R once
         ours = []
         tracemalloc.start()

@@ -6,11 +6,10 @@ the data, aggregates and normalises it with the R package cytominer
 (through rpy2), computes replicate reproducibility, cross-modal
 correlation and single-gene predictability, and hands every result to R.
 """
+from .tables import PostgresTable, SQLiteTable
 from .cytominer import (
     CytominerError,
     RBackendUnavailable,
-    PostgresTable,
-    SQLiteTable,
     aggregate,
     normalize,
     r_available,

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ._frames import back_map, plain_frame
-from .tables import DATABASE_TABLES, PostgresTable, SQLiteTable  # noqa: F401 (re-exported)
+from .tables import DATABASE_TABLES, PostgresTable
 from .validation import (
     as_name_list,
     check_choice,

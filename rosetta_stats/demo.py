@@ -12,6 +12,7 @@ import numpy as np
 
 from . import cytominer
 from .simulate_cells import simulate_single_cells
+from .tables import SQLiteTable
 
 
 def run_cytominer_demo(seed: int = 0, progress: bool = True) -> str:
@@ -19,7 +20,7 @@ def run_cytominer_demo(seed: int = 0, progress: bool = True) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         truth = simulate_single_cells(Path(tmp) / "cells.sqlite", plates=2, wells=96, cells_per_well=40,
                                       features=24, seed=seed, progress=progress)
-        table = cytominer.SQLiteTable(truth.path, truth.table)
+        table = SQLiteTable(truth.path, truth.table)
         strata = truth.strata + ["Metadata_pert_type", "Metadata_broad_sample"]
         wells = cytominer.aggregate(table, truth.features, strata)
     merged = wells.merge(truth.well_means, on=strata, suffixes=("", "_truth"))

@@ -67,14 +67,6 @@ def check_not_empty(frame: pd.DataFrame, argument: str = "population") -> None:
         raise ValueError(f"`{argument}` has no rows")
 
 
-def check_finite_columns(values: np.ndarray, features: Sequence[str]) -> None:
-    """Check that no feature column is entirely missing."""
-    all_nan = np.isnan(values).all(axis=0) if values.size else np.zeros(len(features), bool)
-    if all_nan.any():
-        names = [f for f, bad in zip(features, all_nan) if bad]
-        raise ValueError(f"feature column(s) entirely missing (all NaN): {', '.join(names[:10])}")
-
-
 def rows_matching(frame: pd.DataFrame, selection, argument: str) -> tuple[np.ndarray, str]:
     """Boolean mask of the rows chosen by ``selection`` and a description of it.
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rosetta_stats import cytominer as cm
-from rosetta_stats.cytominer import SQLiteTable
+from rosetta_stats.tables import SQLiteTable
 
 from .r_reference import run_cytominer_script
 
