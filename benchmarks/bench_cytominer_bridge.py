@@ -1,6 +1,6 @@
 """Per-well aggregation of >= 1,000,000 simulated single cells stored in SQLite.
 
-Compares rosetta_stats.cytominer.aggregate(SQLiteTable(...)) with the same
+Compares rosetta_stats.bridge.cytominer.aggregate(SQLiteTable(...)) with the same
 cytominer call in a plain Rscript, measured in this run, and prints both
 times, their ratio, and the Python process's memory.
 
@@ -16,9 +16,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from rosetta_stats import cytominer
-from rosetta_stats.simulate_cells import simulate_single_cells
-from rosetta_stats.tables import SQLiteTable
+from rosetta_stats.bridge import cytominer
+from rosetta_stats.data.simulate_cells import simulate_single_cells
+from rosetta_stats.bridge.database_tables import SQLiteTable
 
 R_SCRIPT = """
 suppressPackageStartupMessages({{library(cytominer); library(dplyr)}})
@@ -71,7 +71,7 @@ def main() -> None:
 
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     best_ours, best_plain = min(ours), min(plain)
-    print(f"rosetta_stats.cytominer.aggregate (rpy2, in SQLite): {best_ours:.2f} s (best of {args.repeats})")
+    print(f"rosetta_stats.bridge.cytominer.aggregate (rpy2, in SQLite): {best_ours:.2f} s (best of {args.repeats})")
     print(f"cytominer::aggregate in a plain Rscript           : {best_plain:.2f} s (best of {args.repeats})")
     print(f"ratio ours / plain R: {best_ours / best_plain:.2f}  (target <= 1.5)")
     print(f"peak Python-heap allocations during aggregation: {python_peak / 1e6:.1f} MB "

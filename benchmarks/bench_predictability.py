@@ -19,8 +19,8 @@ from sklearn.linear_model import Lasso
 from sklearn.model_selection import GroupKFold, cross_val_score
 
 import rosetta_stats as rs
-from rosetta_stats.paired_input import paired_matrices
-from rosetta_stats.regression_kernels import standardize_columns
+from rosetta_stats.stats.paired_inputs import paired_matrices
+from rosetta_stats.stats.kernels.regression import standardize_columns
 
 
 def main() -> None:

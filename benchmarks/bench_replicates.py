@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from rosetta_stats.replicates import replicate_reproducibility
+from rosetta_stats.stats.replicates import replicate_reproducibility
 
 
 def paper_loop(frame: pd.DataFrame, features: list[str], perturbations) -> dict:

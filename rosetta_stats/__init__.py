@@ -6,32 +6,36 @@ the data, aggregates and normalises it with the R package cytominer
 (through rpy2), computes replicate reproducibility, cross-modal
 correlation and single-gene predictability, and hands every result to R.
 """
-from .tables import PostgresTable, SQLiteTable
-from .cytominer import (
-    CytominerError,
-    RBackendUnavailable,
-    aggregate,
-    normalize,
-    r_available,
-    select_features,
-)
-from .features import infer_cp_features, infer_features, infer_ge_features
-from .simulate_cells import SingleCellTruth, simulate_single_cells
-from .simulate import PairedTruth, SimulatedPair, simulate_paired
-from .profiles import Profiles
-from .cleaning import clean_profiles, treatment_level
-from .loading import PairedProfiles, load_profiles, pair, read_profiles
-from .registry import DATASETS, get_dataset, list_files
-from .replicates import ReplicateResult, bh_qvalues, replicate_reproducibility
-from .average_precision import AveragePrecisionResult, mean_average_precision
-from .modality_comparison import ModalityComparison, compare_modalities
-from .predictability import PredictabilityResult, feature_predictability, gene_predictability
-from .correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
-from .loading import read_paired
-from .handoff import read_results, write_results
-from .download import DownloadError, ETagMismatchError, download_dataset, download_file
+from .version import __version__
 
-__version__ = "0.1.0"
+# data: registry, downloads, reading, controls, cleaning, treatment level, pairing, simulators
+from .data.registry import DATASETS, get_dataset, list_files
+from .data.download import DownloadError, ETagMismatchError, download_dataset, download_file
+from .data.features import infer_cp_features, infer_features, infer_ge_features
+from .data.profiles import Profiles
+from .data.controls import ControlSpec
+from .data.read import load_profiles, read_profiles
+from .data.cleaning import clean_profiles
+from .data.treatment_level import treatment_level
+from .data.pairing import PairedProfiles, pair, read_paired
+from .data.simulate_cells import SingleCellTruth, simulate_single_cells
+from .data.simulate_paired import PairedTruth, SimulatedPair, simulate_paired
+
+# bridge: cytominer through rpy2, database tables
+from .bridge.errors import CytominerError, RBackendUnavailable
+from .bridge.database_tables import PostgresTable, SQLiteTable
+from .bridge.cytominer import aggregate, normalize, r_available, select_features
+
+# statistics
+from .stats.multiple_testing import bh_qvalues
+from .stats.replicates import ReplicateResult, replicate_reproducibility
+from .stats.average_precision import AveragePrecisionResult, mean_average_precision
+from .stats.modality_comparison import ModalityComparison, compare_modalities
+from .stats.predictability import PredictabilityResult, feature_predictability, gene_predictability
+from .stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
+
+# results folders
+from .results.folders import read_results, write_results
 
 __all__ = [
     "CytominerError",
@@ -51,6 +55,7 @@ __all__ = [
     "SimulatedPair",
     "simulate_paired",
     "Profiles",
+    "ControlSpec",
     "clean_profiles",
     "treatment_level",
     "PairedProfiles",

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from .version import __version__
 
 
 def _read_population(args):
-    from .tables import PostgresTable, SQLiteTable
+    from .bridge.database_tables import PostgresTable, SQLiteTable
 
     if args.postgres:
         if not args.table:
@@ -44,9 +44,9 @@ def _parse_control(text: str) -> dict[str, list[str]]:
 
 
 def _cmd_aggregate(args) -> str:
-    from .cytominer import aggregate
-    from .features import parse_feature_spec
-    from ._atomic import write_csv_atomic
+    from .bridge.cytominer import aggregate
+    from .data.features import parse_feature_spec
+    from .common.atomic_files import write_csv_atomic
 
     population, columns = _read_population(args)
     features = parse_feature_spec(args.features, columns, "cp")
@@ -56,9 +56,9 @@ def _cmd_aggregate(args) -> str:
 
 
 def _cmd_normalize(args) -> str:
-    from .cytominer import normalize
-    from .features import parse_feature_spec
-    from ._atomic import write_csv_atomic
+    from .bridge.cytominer import normalize
+    from .data.features import parse_feature_spec
+    from .common.atomic_files import write_csv_atomic
 
     population, columns = _read_population(args)
     features = parse_feature_spec(args.features, columns, args.modality)
@@ -71,9 +71,9 @@ def _cmd_normalize(args) -> str:
 
 
 def _cmd_select(args) -> str:
-    from .cytominer import select_features
-    from .features import parse_feature_spec
-    from ._atomic import write_csv_atomic
+    from .bridge.cytominer import select_features
+    from .data.features import parse_feature_spec
+    from .common.atomic_files import write_csv_atomic
 
     population, columns = _read_population(args)
     features = parse_feature_spec(args.features, columns, args.modality)
@@ -84,10 +84,10 @@ def _cmd_select(args) -> str:
 
 
 def _cmd_replicates(args) -> str:
-    from ._atomic import write_csv_atomic, write_text_atomic
-    from .average_precision import mean_average_precision
-    from .features import parse_feature_spec
-    from .replicates import replicate_reproducibility
+    from .common.atomic_files import write_csv_atomic, write_text_atomic
+    from .stats.average_precision import mean_average_precision
+    from .data.features import parse_feature_spec
+    from .stats.replicates import replicate_reproducibility
 
     frame = pd.read_csv(args.input, low_memory=False)
     features = parse_feature_spec(args.features, list(frame.columns), args.modality)
@@ -113,7 +113,7 @@ def _cmd_replicates(args) -> str:
 
 
 def _control_spec(text: str | None):
-    from .registry import ControlSpec
+    from .data.controls import ControlSpec
 
     if not text:
         return None
@@ -122,7 +122,7 @@ def _control_spec(text: str | None):
 
 
 def _read_pair(args):
-    from .loading import read_paired
+    from .data.pairing import read_paired
 
     return read_paired(args.cp, args.ge, args.cp_key or args.key, args.ge_key or args.key,
                        cp_controls=_control_spec(args.cp_control),
@@ -132,8 +132,8 @@ def _read_pair(args):
 def _cmd_predict_genes(args) -> str:
     import json
 
-    from ._atomic import write_csv_atomic, write_text_atomic
-    from .predictability import feature_predictability, gene_predictability
+    from .common.atomic_files import write_csv_atomic, write_text_atomic
+    from .stats.predictability import feature_predictability, gene_predictability
 
     paired = _read_pair(args)
     run = feature_predictability if args.reverse else gene_predictability
@@ -150,8 +150,8 @@ def _cmd_predict_genes(args) -> str:
 def _cmd_correlate(args) -> str:
     import json
 
-    from ._atomic import write_csv_atomic, write_text_atomic
-    from .correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
+    from .common.atomic_files import write_csv_atomic, write_text_atomic
+    from .stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
 
     paired = _read_pair(args)
     table = feature_gene_correlation(paired, top_k=args.top_k)
@@ -179,7 +179,7 @@ def _add_pair_arguments(p: argparse.ArgumentParser, required: bool = True, out: 
 
 
 def _cmd_datasets_list(args) -> str:
-    from .registry import human_size, list_files
+    from .data.registry import human_size, list_files
 
     table = list_files(args.dataset)
     shown = table[["dataset", "modality", "file", "human_size", "etag"]].rename(columns={"human_size": "size"})
@@ -188,8 +188,8 @@ def _cmd_datasets_list(args) -> str:
 
 
 def _cmd_datasets_download(args) -> str:
-    from .download import download_dataset
-    from .registry import BUCKET_URL
+    from .data.download import download_dataset
+    from .data.registry import BUCKET_URL
 
     paths = download_dataset(args.dataset, _split(args.files) or None, dest=args.dest,
                              base_url=args.base_url or BUCKET_URL, progress=not args.quiet)
@@ -197,7 +197,7 @@ def _cmd_datasets_download(args) -> str:
 
 
 def _cmd_report(args) -> str:
-    from .report import demo_report, file_report
+    from .report.build import demo_report, file_report
 
     if args.demo:
         report = demo_report(args.out, seed=args.seed, progress=not args.quiet)

@@ -21,7 +21,7 @@ def shared_file(relative: str) -> Path:
 @pytest.fixture(scope="session")
 def r_session():
     """The R backend; skipped outside CI when R is missing, an error inside CI."""
-    from rosetta_stats import cytominer
+    from rosetta_stats.bridge import cytominer
 
     try:
         return cytominer._RSession.get()

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import rosetta_stats as rs
-import rosetta_stats.registry
-import rosetta_stats.handoff
+import rosetta_stats.data.registry
+import rosetta_stats.results.folders
 from rosetta_stats.cli import main
 
 pytestmark = pytest.mark.usefixtures("r_session")
@@ -49,14 +49,14 @@ def test_misspelled_column_exits_2_and_writes_nothing(cells, tmp_path, capsys):
 def test_report_demo_on_the_command_line(tmp_path, capsys):
     assert main(["--quiet", "report", "--demo", "--out", str(tmp_path / "demo")]) == 0
     assert f"report written to {tmp_path / 'demo'}/report.md" in capsys.readouterr().out
-    tables, manifest = rs.handoff.read_results(tmp_path / "demo")
+    tables, manifest = rs.read_results(tmp_path / "demo")
     assert manifest["tables"]["replicate_reproducibility_ge"]["rows"] == len(tables["replicate_reproducibility_ge"])
     assert main(["report", "--cp", "x.csv", "--out", str(tmp_path / "nope")]) == 2
     assert not (tmp_path / "nope").exists()
 
 
 def test_cytominer_demo_text_matches_its_numbers():
-    from rosetta_stats.demo import run_cytominer_demo
+    from rosetta_stats.report.demo import run_cytominer_demo
 
     text = run_cytominer_demo(seed=0, progress=False)
     assert "into 192 wells" in text and "7,750 simulated cells" in text
@@ -99,8 +99,8 @@ def test_predict_genes_and_correlate_commands(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "pred" / "single_gene_predictability.csv")
     assert list(table.columns[:7]) == ["gene", "r2", "r2_sd", "pearson_r", "r2_null_mean", "p_value", "q_value"]
     paired = rs.read_paired(tmp_path / "cp.csv.gz", tmp_path / "ge.csv.gz", "Metadata_broad_sample", "pert_id",
-                            cp_controls=rs.registry.ControlSpec("Metadata_pert_type", ("control",)),
-                            ge_controls=rs.registry.ControlSpec("pert_type", ("ctl_vehicle",)))
+                            cp_controls=rs.ControlSpec("Metadata_pert_type", ("control",)),
+                            ge_controls=rs.ControlSpec("pert_type", ("ctl_vehicle",)))
     api = rs.gene_predictability(paired, n_permutations=20, seed=1).table
     np.testing.assert_allclose(table["r2"], api["r2"], atol=1e-9)
     assert json.loads((tmp_path / "pred" / "summary.json").read_text())["n_samples"] == 120

@@ -7,7 +7,7 @@ import pytest
 
 import rosetta_stats as rs
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.usefixtures("r_session")
 

@@ -11,7 +11,7 @@ import pytest
 
 import rosetta_stats as rs
 
-from .conftest import REPO, SHARED, shared_file
+from tests.conftest import REPO, SHARED, shared_file
 
 pytestmark = pytest.mark.usefixtures("r_session")
 

@@ -1,0 +1,419 @@
+"""Aggregate, normalise and select profiles with the R package cytominer.
+
+This is the only module of :mod:`rosetta_stats` that talks to R (the RDS
+writer in :mod:`rosetta_stats.results.folders` aside). rpy2 is imported lazily, so
+``import rosetta_stats`` works on a machine without R; the functions here
+raise :class:`RBackendUnavailable` with the command to run when R, rpy2,
+cytominer or the ``rosettabridge`` R package is missing.
+
+Data cross the boundary as one numeric matrix plus a few plain metadata
+vectors (the fast path; converting wide frames is slow), so feature names
+such as ``200814_at`` come back exactly as they went in. A population may
+also be a :class:`SQLiteTable` or :class:`PostgresTable`, in which case cytominer works inside the
+database and only the result reaches Python.
+
+Function and argument names follow cytominer (``population, variables,
+strata, sample, operation``) so that R users recognise them.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .r_conversion import back_map, plain_frame
+from .database_tables import DATABASE_TABLES, PostgresTable
+from .errors import CytominerError, RBackendUnavailable
+from ..common.validation import (
+    as_name_list,
+    check_choice,
+    check_columns,
+    check_not_empty,
+    check_numeric_features,
+    rows_matching,
+)
+
+AGGREGATE_OPERATIONS = ("mean", "median", "min", "max", "sd")
+NORMALIZE_OPERATIONS = ("standardize", "robustize")
+SELECT_OPERATIONS = ("variance_threshold", "correlation_threshold", "drop_na_columns")
+LOW_DISPERSION_ACTIONS = ("drop", "error", "keep")
+MISSING_CONTROL_ACTIONS = ("error", "drop")
+
+_ROW_ID = "rosetta_row_id_"
+_CONTROL = "rosetta_is_control_"
+_SETUP_HINT = (
+    "run `make setup` in the rosetta_stats checkout (it installs R, python3-rpy2, "
+    "the CRAN package cytominer and the rosettabridge R package)"
+)
+
+
+# --------------------------------------------------------------------------- R session
+
+
+class _RSession:
+    """The rpy2 objects this module needs, created on first use."""
+
+    _instance: "_RSession | None" = None
+
+    def __init__(self) -> None:
+        os.environ.setdefault("TZ", "UTC")  # R asks systemd for the zone otherwise
+        try:
+            import rpy2.robjects as ro
+            from rpy2.robjects import numpy2ri
+            from rpy2.robjects.conversion import localconverter
+            from rpy2.robjects.packages import PackageNotInstalledError, importr
+        except Exception as exc:  # ImportError, or R failing to start
+            raise RBackendUnavailable(f"rpy2 with R is not available ({exc}); {_SETUP_HINT}") from exc
+        modules = {}
+        for package in ("cytominer", "rosettabridge"):
+            try:
+                modules[package] = importr(package)
+            except PackageNotInstalledError as exc:
+                raise RBackendUnavailable(
+                    f"the R package {package!r} is not installed; {_SETUP_HINT}"
+                ) from exc
+        self.ro = ro
+        self.bridge = modules["rosettabridge"]
+        self.converter = ro.default_converter + numpy2ri.converter
+        self.localconverter = localconverter
+
+    @classmethod
+    def get(cls) -> "_RSession":
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    # Python -> R ---------------------------------------------------------------------
+    def metadata_vector(self, values: Sequence[Any] | pd.Series):
+        """A plain R vector: numbers as double, everything else as character."""
+        ro = self.ro
+        series = pd.Series(values)
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            return ro.FloatVector(series.astype(float).to_numpy())
+        return ro.StrVector([ro.NA_Character if pd.isna(v) else str(v) for v in series])
+
+    def named_list(self, columns: Mapping[str, Any]):
+        return self.ro.ListVector({k: self.metadata_vector(v) for k, v in columns.items()})
+
+    def matrix(self, values: np.ndarray):
+        with self.localconverter(self.converter):
+            return self.ro.conversion.get_conversion().py2rpy(
+                np.asfortranarray(values, dtype=float)
+            )
+
+    # R -> Python ---------------------------------------------------------------------
+    def to_python(self, obj) -> Any:
+        with self.localconverter(self.converter):
+            return self.ro.conversion.get_conversion().rpy2py(obj)
+
+    def strings(self, vector) -> list[str | None]:
+        na = self.ro.NA_Character
+        return [None if v is na else str(v) for v in vector]
+
+    def column(self, vector) -> np.ndarray | list:
+        if isinstance(vector, self.ro.vectors.StrVector):
+            return self.strings(vector)
+        return np.asarray(vector, dtype=float)
+
+    def call(self, function: str, **kwargs) -> Any:
+        """Call ``rosettabridge::function``; R errors become :class:`CytominerError`."""
+        ro = self.ro
+        args = ro.ListVector({k: (ro.NULL if v is None else v) for k, v in kwargs.items()})
+        outcome = self.bridge.bridge_call(getattr(self.bridge, function), args)
+        outcome = dict(zip(outcome.names, outcome))
+        for message in self.strings(outcome["warnings"]):
+            warnings.warn(message, UserWarning, stacklevel=3)
+        errors = self.strings(outcome["error"])
+        if errors:
+            raise CytominerError(errors[0])
+        return outcome["value"]
+
+    def frame_parts(self, frame, variables: Sequence[str]) -> dict[str, Any]:
+        parts = self.bridge.bridge_parts(frame, self.ro.StrVector(list(variables)))
+        parts = dict(zip(parts.names, parts))
+        metadata = parts["metadata"]
+        meta_names = list(metadata.names) if len(metadata) else []
+        return {
+            "metadata": {n: self.column(v) for n, v in zip(meta_names, metadata)},
+            "values": np.asarray(self.to_python(parts["values"]), dtype=float),
+            "variables": self.strings(parts["variables"]),
+            "parameters": parts["parameters"],
+            "dropped": parts["dropped"],
+        }
+
+    def attribute(self, obj, name: str):
+        return self.ro.baseenv["attr"](obj, name)
+
+    def small_frame(self, frame) -> pd.DataFrame:
+        """A small R data frame of plain columns (parameters, dropped lists)."""
+        if frame is self.ro.NULL:
+            return pd.DataFrame()
+        return pd.DataFrame({n: self.column(v) for n, v in zip(frame.names, frame)})
+
+
+def r_available() -> bool:
+    """True when R, rpy2, cytominer and rosettabridge can be used."""
+    try:
+        _RSession.get()
+    except RBackendUnavailable:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _prepare(population, variables, strata_like: Sequence[str], argument: str):
+    variables = as_name_list(variables, "variables")
+    if not variables:
+        raise ValueError("`variables` must name at least one feature column")
+    if isinstance(population, DATABASE_TABLES):
+        check_columns(population.columns(), variables + list(strata_like), argument)
+        return variables
+    if not isinstance(population, pd.DataFrame):
+        raise ValueError("`population` must be a pandas DataFrame, a SQLiteTable or a PostgresTable")
+    check_not_empty(population)
+    check_columns(population.columns, variables, "variables")
+    check_columns(population.columns, list(strata_like), argument)
+    check_numeric_features(population, variables)
+    return variables
+
+
+def _control_mask(population: pd.DataFrame, sample) -> np.ndarray:
+    """Boolean mask of the control rows from a dict of column values or a mask."""
+    mask, described = rows_matching(population, sample, "sample")
+    if not mask.any():
+        raise ValueError(f"no control rows where {described}")
+    return mask
+
+
+def _send_frame(session: _RSession, population: pd.DataFrame, variables, metadata: dict):
+    values = population[variables].to_numpy(dtype=float)
+    return session.bridge.bridge_frame(
+        session.named_list(metadata), session.matrix(values), session.ro.StrVector(variables)
+    )
+
+
+def _database(session: _RSession, table):
+    """The rosettabridge description of a database table."""
+    if isinstance(table, PostgresTable):
+        return session.call("postgres_table", table=table.table, dbname=table.dbname, host=table.host,
+                            port=int(table.port), user=table.user, password=table.password)
+    return session.call("sqlite_table", path=str(table.path), table=table.table)
+
+
+def _r_filter(session: _RSession, sample: Mapping[str, Any]):
+    values = {
+        k: ([v] if isinstance(v, (str, int, float)) else list(v)) for k, v in sample.items()
+    }
+    return session.named_list(values)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def aggregate(population, variables, strata, operation: str = "mean") -> pd.DataFrame:
+    """Aggregate rows within strata with ``cytominer::aggregate``.
+
+    Parameters
+    ----------
+    population : DataFrame, SQLiteTable or PostgresTable
+        Rows to aggregate (for example single cells). A :class:`SQLiteTable`
+        is aggregated inside SQLite; the cells never enter Python.
+    variables : list of str
+        Feature columns to aggregate.
+    strata : str or list of str
+        Grouping columns (for example ``["Metadata_Plate", "Metadata_Well"]``).
+    operation : {"mean", "median", "min", "max", "sd"} or several joined by "+"
+        With several, the output columns are suffixed (``area_mean``, ``area_sd``).
+
+    Returns
+    -------
+    DataFrame
+        Strata columns (original dtypes), then the aggregated features; one row
+        per stratum, sorted by the strata. As in cytominer, a NaN in a data frame
+        makes its group's mean/median NaN, while SQL skips NULLs.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"well": ["A1", "A1", "B1"], "area": [1.0, 3.0, 10.0]})
+    >>> aggregate(cells, ["area"], "well")  # doctest: +SKIP
+      well  area
+    0   A1   2.0
+    1   B1  10.0
+    """
+    strata = as_name_list(strata, "strata")
+    if not strata:
+        raise ValueError("`strata` must name at least one grouping column")
+    if not isinstance(operation, str):
+        raise ValueError(f"`operation` must be a string; got {operation!r}")
+    for op in operation.split("+"):
+        check_choice(op, AGGREGATE_OPERATIONS, "aggregate operation")
+    variables = _prepare(population, variables, strata, "strata")
+    session = _RSession.get()
+    if isinstance(population, DATABASE_TABLES):
+        result = session.call(
+            "aggregate_profiles", population=_database(session, population),
+            variables=session.ro.StrVector(variables), strata=session.ro.StrVector(strata),
+            operation=operation,
+        )
+        parts = session.frame_parts(result, [c for c in result.names if c not in strata])
+        return plain_frame(parts).sort_values(strata, kind="stable").reset_index(drop=True)
+    metadata = {s: population[s] for s in strata}
+    result = session.call(
+        "aggregate_profiles", population=_send_frame(session, population, variables, metadata),
+        variables=session.ro.StrVector(variables), strata=session.ro.StrVector(strata),
+        operation=operation,
+    )
+    parts = session.frame_parts(result, [c for c in result.names if c not in strata])
+    out = pd.DataFrame({s: back_map(population[s], parts["metadata"][s]) for s in strata})
+    out = pd.concat([out, pd.DataFrame(parts["values"], columns=parts["variables"])], axis=1)
+    return out.sort_values(strata, kind="stable").reset_index(drop=True)
+
+
+def normalize(
+    population,
+    variables,
+    strata,
+    sample,
+    operation: str = "standardize",
+    min_dispersion: float = 1e-8,
+    on_low_dispersion: str = "drop",
+    on_missing_controls: str = "error",
+) -> pd.DataFrame:
+    """Normalise features to control rows, stratum by stratum, with ``cytominer::normalize``.
+
+    Parameters
+    ----------
+    population : DataFrame, SQLiteTable or PostgresTable
+    variables : list of str
+        Feature columns to normalise.
+    strata : str or list of str
+        Columns that define the normalisation groups (usually the plate).
+    sample : dict or boolean mask
+        The control rows: ``{"Metadata_pert_type": "negcon"}`` (a column and the
+        value(s) it takes), or a boolean mask over the rows (DataFrame only).
+    operation : {"standardize", "robustize"}
+        (x - mean) / sd, or (x - median) / mad, computed on the controls.
+    min_dispersion : float
+        A control sd/mad at or below this value counts as zero.
+    on_low_dispersion : {"drop", "error", "keep"}
+        What to do with features whose control dispersion is (near) zero or
+        undefined in some stratum; "drop" warns and names them.
+    on_missing_controls : {"error", "drop"}
+        Strata with no control rows would silently vanish in cytominer; by
+        default they are an error that names them.
+
+    Returns
+    -------
+    DataFrame
+        The population's rows (original order and metadata) with the features
+        normalised. ``.attrs["normalization_parameters"]`` holds the location and
+        dispersion used per stratum and feature; ``.attrs["dropped_features"]``
+        the dropped features and why.
+    """
+    strata = as_name_list(strata, "strata")
+    if not strata:
+        raise ValueError("`strata` must name at least one normalisation group column")
+    check_choice(operation, NORMALIZE_OPERATIONS, "normalize operation")
+    check_choice(on_low_dispersion, LOW_DISPERSION_ACTIONS, "on_low_dispersion")
+    check_choice(on_missing_controls, MISSING_CONTROL_ACTIONS, "on_missing_controls")
+    variables = _prepare(population, variables, strata, "strata")
+    session = _RSession.get()
+    options = dict(
+        variables=session.ro.StrVector(variables), strata=session.ro.StrVector(strata),
+        operation=operation, min_dispersion=float(min_dispersion),
+        on_low_dispersion=on_low_dispersion, on_missing_controls=on_missing_controls,
+    )
+    if isinstance(population, DATABASE_TABLES):
+        if not isinstance(sample, Mapping):
+            raise ValueError("with a database table, `sample` must be a dict of column values")
+        check_columns(population.columns(), list(sample), "sample")
+        result = session.call(
+            "normalize_profiles", population=_database(session, population),
+            sample=_r_filter(session, sample), **options,
+        )
+        parts = session.frame_parts(result, variables)
+        out = plain_frame(parts, order=population.columns())
+        strata_keys = {s: pd.Series(out[s]) for s in strata}
+    else:
+        mask = _control_mask(population, sample)
+        metadata = {s: population[s] for s in strata}
+        metadata[_CONTROL] = np.where(mask, "yes", "no")
+        metadata[_ROW_ID] = np.arange(len(population), dtype=float)
+        result = session.call(
+            "normalize_profiles", population=_send_frame(session, population, variables, metadata),
+            sample=session.named_list({_CONTROL: ["yes"]}), **options,
+        )
+        parts = session.frame_parts(result, variables)
+        rows = np.asarray(parts["metadata"][_ROW_ID]).astype(np.int64)
+        order = np.argsort(rows, kind="stable")
+        kept = [c for c in population.columns if c not in variables or c in parts["variables"]]
+        out = population.iloc[rows[order]][kept].copy()
+        out[parts["variables"]] = parts["values"][order]
+        out = out.reset_index(drop=True)
+        strata_keys = {s: population[s] for s in strata}
+    parameters = session.small_frame(parts["parameters"]).rename(columns={"variable": "feature"})
+    for s in strata:
+        parameters[s] = back_map(strata_keys[s], parameters[s])
+    dropped = session.small_frame(parts["dropped"]).rename(columns={"variable": "feature"})
+    out.attrs["normalization_parameters"] = parameters
+    out.attrs["dropped_features"] = dropped.reindex(columns=["feature", "reason"])
+    return out
+
+
+def select_features(
+    population, variables, sample=None, operation: str = "variance_threshold", **options
+) -> pd.DataFrame:
+    """Drop uninformative feature columns with ``cytominer::variable_select``.
+
+    Parameters
+    ----------
+    population : DataFrame, SQLiteTable or PostgresTable
+    variables : list of str
+        Candidate feature columns.
+    sample : dict, boolean mask or None
+        Rows used to judge the features (default: all rows).
+    operation : {"variance_threshold", "correlation_threshold", "drop_na_columns"}
+    **options
+        Passed to cytominer, e.g. ``cutoff=0.9`` (correlation_threshold) or
+        ``cutoff=0.05`` (drop_na_columns), ``method="pearson"``.
+
+    Returns
+    -------
+    DataFrame
+        ``population`` without the excluded features (a SQLiteTable is read into
+        memory); ``.attrs["dropped_features"]`` lists them with the reason.
+    """
+    check_choice(operation, SELECT_OPERATIONS, "select operation")
+    variables = _prepare(population, variables, [], "variables")
+    session = _RSession.get()
+    extra = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in options.items()}
+    if isinstance(population, DATABASE_TABLES):
+        r_sample = None if sample is None else _r_filter(session, sample)
+        result = session.call(
+            "select_variables", population=_database(session, population),
+            variables=session.ro.StrVector(variables), sample=r_sample, operation=operation,
+            **extra,
+        )
+        out = plain_frame(session.frame_parts(result, variables), order=population.columns())
+    else:
+        metadata = {}
+        r_sample = None
+        if sample is not None:
+            metadata[_CONTROL] = np.where(_control_mask(population, sample), "yes", "no")
+            r_sample = session.named_list({_CONTROL: ["yes"]})
+        result = session.call(
+            "select_variables",
+            population=_send_frame(session, population, variables, metadata),
+            variables=session.ro.StrVector(variables), sample=r_sample, operation=operation,
+            **extra,
+        )
+        kept = set(session.strings(result.names))
+        out = population[[c for c in population.columns if c not in variables or c in kept]].copy()
+    dropped = session.small_frame(session.attribute(result, "dropped")).rename(columns={"variable": "feature"})
+    out.attrs["dropped_features"] = dropped.reindex(columns=["feature", "reason"])
+    return out

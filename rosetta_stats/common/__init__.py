@@ -1,0 +1,1 @@
+"""Helpers every stage shares: argument and column checks, files written atomically."""

@@ -1,0 +1,1 @@
+"""Data: the Rosetta registry, downloads, reading, controls, cleaning, treatment level, pairing, simulators."""

@@ -1,0 +1,1 @@
+"""The end-to-end report, its figures and the demo."""

@@ -1,0 +1,137 @@
+"""The end-to-end report: reproducibility, overlap, predictability, correlation, figures.
+
+``build_report(cp, ge, out_dir)`` takes replicate-level Profiles of the two
+modalities (perturbation columns set; negative controls marked), runs every
+analysis, and writes one folder through :func:`rosetta_stats.results.folders.write_results`:
+CSV + RDS tables, ``manifest.json``, PNG figures and ``report.md``.
+``demo_report`` does the same on simulated data (``rosetta-stats report --demo``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from . import figures as plots
+from ..data.treatment_level import treatment_level
+from ..stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
+from ..results.folders import write_results
+from ..data.pairing import pair
+from ..data.read import read_profiles
+from ..stats.modality_comparison import compare_modalities
+from ..stats.predictability import gene_predictability
+from ..data.profiles import Profiles
+from ..stats.replicates import replicate_reproducibility
+
+FIGURES = ("replicate_correlation_cp.png", "replicate_correlation_ge.png", "reproducible_overlap.png",
+           "gene_r2_ranked.png", "top_correlations_heatmap.png", "canonical_correlations.png")
+TABLES = ("replicate_reproducibility_cp", "replicate_reproducibility_ge", "reproducible_overlap",
+          "single_gene_predictability", "feature_gene_correlation", "canonical_correlation")
+
+
+@dataclass(frozen=True)
+class Report:
+    out_dir: Path
+    text: str
+
+
+def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null: int = 1000,
+                 n_permutations: int = 100, seed: int = 0, model: str = "ridge", inputs=(),
+                 progress: bool = True, preface: str = "") -> Report:
+    """Run every analysis on replicate-level CP and GE profiles and write the report folder."""
+    steps = tqdm(total=6, desc="report", disable=not progress)
+    rep_cp = replicate_reproducibility(cp, n_null=n_null, seed=seed)
+    rep_ge = replicate_reproducibility(ge, n_null=n_null, seed=seed)
+    steps.update()
+    paired = pair(treatment_level(cp), treatment_level(ge))
+    overlap = compare_modalities(rep_cp, rep_ge, criterion="q_value", alpha=0.05)
+    steps.update()
+    genes = gene_predictability(paired, model=model, n_permutations=n_permutations, seed=seed,
+                                progress=progress)
+    steps.update()
+    all_correlations = feature_gene_correlation(paired)
+    correlations = all_correlations.groupby("gene", sort=False).head(10).reset_index(drop=True)
+    cca = canonical_correlation(paired, n_permutations=min(n_permutations, 100), seed=seed)
+    mantel = similarity_concordance(paired, n_permutations=999, seed=seed)
+    steps.update()
+    figures = {
+        "replicate_correlation_cp.png": plots.replicate_distribution(rep_cp, "Cell Painting"),
+        "replicate_correlation_ge.png": plots.replicate_distribution(rep_ge, "L1000"),
+        "reproducible_overlap.png": plots.overlap_bars(overlap),
+        "gene_r2_ranked.png": plots.ranked_r2(genes.table),
+        "top_correlations_heatmap.png": plots.correlation_heatmap(all_correlations),
+        "canonical_correlations.png": plots.canonical_bars(cca),
+    }
+    steps.update()
+    text = _markdown(preface, rep_cp, rep_ge, overlap, paired, genes, correlations, cca, mantel)
+    results = dict(zip(TABLES, (rep_cp, rep_ge, overlap, genes, correlations, cca)))
+    out = write_results(results, out_dir, inputs=inputs,
+                        extra_files={**figures, "report.md": text.encode()})
+    steps.update()
+    steps.close()
+    return Report(out, text)
+
+
+def _markdown(preface, rep_cp, rep_ge, overlap, paired, genes, correlations, cca, mantel) -> str:
+    top_genes = genes.table.nlargest(10, "r2")
+    c = overlap.counts
+    lines = [
+        "# rosetta_stats report", "",
+        *([preface, ""] if preface else []),
+        "## Replicate reproducibility", "",
+        "| modality | perturbations | threshold (null 90th pct.) | percent replicating | q < 0.05 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for label, r in (("Cell Painting", rep_cp), ("L1000", rep_ge)):
+        lines.append(f"| {label} | {r.n_perturbations} | {r.threshold:.3f} | {r.percent_replicating:.1f}% | "
+                     f"{int((r.table['q_value'] < 0.05).sum())} |")
+    lines += ["", "![](replicate_correlation_cp.png)", "![](replicate_correlation_ge.png)", "",
+              f"Reproducible (q < 0.05) in both modalities: {c['both']}; only Cell Painting: {c['only_cp']}; "
+              f"only L1000: {c['only_ge']}; neither: {c['neither']}.", "", "![](reproducible_overlap.png)", "",
+              "## Single-gene predictability", "",
+              f"{len(paired.cp)} paired perturbations; {genes.model} with {genes.n_splits}-fold grouped "
+              f"cross-validation and {genes.n_permutations} permutations. Median R^2 "
+              f"{genes.table['r2'].median():.3f}; {int((genes.table['q_value'] < 0.05).sum())} of "
+              f"{len(genes.table)} genes predictable at q < 0.05.", "",
+              "| gene | R^2 | q |", "| --- | --- | --- |",
+              *[f"| {g} | {r:.3f} | {q:.3g} |" for g, r, q in zip(top_genes["gene"], top_genes["r2"], top_genes["q_value"])],
+              "", "![](gene_r2_ranked.png)", "",
+              "## How the modalities relate", "",
+              f"Strongest feature x gene correlation: {correlations['feature'].iloc[0]} with "
+              f"{correlations['gene'].iloc[0]}, r = {correlations['r'].iloc[0]:.3f}. "
+              f"{mantel.summary()}.", "",
+              "![](top_correlations_heatmap.png)", "",
+              "Held-out canonical correlations: " + ", ".join(
+                  f"{v:.3f} (p = {p:.3g})" for v, p in zip(cca.table["heldout_correlation"], cca.table["p_value"])),
+              "", "![](canonical_correlations.png)", "",
+              "Every table is in this folder as CSV and RDS; `manifest.json` records the parameters. "
+              "In R: `rosettabridge::read_results(\"<this folder>\")`.", ""]
+    return "\n".join(lines)
+
+
+def demo_report(out_dir, seed: int = 0, progress: bool = True) -> Report:
+    """The report on simulated paired data, preceded by the single-cell cytominer step."""
+    from .demo import run_cytominer_demo
+    from ..data.simulate_paired import simulate_paired
+
+    cells = run_cytominer_demo(seed=seed, progress=progress)
+    sim = simulate_paired(n_perturbations=300, n_replicates=3, n_cp_features=80, n_genes=150,
+                          seed=seed)
+    cp, ge = sim.to_profiles()
+    preface = ("Simulated data (rosetta_stats.simulate_paired, TA-ORF layout, 300 perturbations x 3 "
+               "replicates; planted: "
+               f"{len(sim.truth.reproducible_cp)} reproducible in Cell Painting, "
+               f"{len(sim.truth.reproducible_ge)} in L1000, {len(sim.truth.linear_genes)} linearly "
+               "predictable genes).\n\n" + cells)
+    return build_report(cp, ge, out_dir, n_null=1000, n_permutations=100, seed=seed,
+                        progress=progress, preface=preface)
+
+
+def file_report(cp_path, ge_path, cp_perturbation: str, ge_perturbation: str, out_dir, cp_controls=None, ge_controls=None,
+                **options) -> Report:
+    """The report on two profile files (replicate level)."""
+    cp = read_profiles(cp_path, "cp", cp_perturbation, controls=cp_controls)
+    ge = read_profiles(ge_path, "ge", ge_perturbation, controls=ge_controls)
+    return build_report(cp, ge, out_dir, inputs=(cp_path, ge_path), **options)

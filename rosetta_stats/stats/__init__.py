@@ -1,0 +1,1 @@
+"""Statistics: numpy kernels, multiple testing, replicates, mAP, cross-modal correlation, predictability."""

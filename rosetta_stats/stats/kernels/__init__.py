@@ -1,0 +1,1 @@
+"""numpy-only kernels: arrays in, arrays out, no pandas."""

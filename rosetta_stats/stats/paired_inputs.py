@@ -1,0 +1,72 @@
+"""Turn paired CP / GE inputs into aligned matrices for the cross-modal statistics."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..data.pairing import PairedProfiles, pair
+from ..data.profiles import Profiles
+
+
+@dataclass(frozen=True)
+class PairedMatrices:
+    """Row-aligned inputs: ``cp`` (n x features) and ``ge`` (n x genes) of the same perturbations."""
+
+    cp: np.ndarray
+    ge: np.ndarray
+    cp_names: list[str]
+    ge_names: list[str]
+    keys: np.ndarray
+    groups: np.ndarray
+    n_controls_dropped: int
+
+
+def _as_profiles(side, modality: str, key: str | None) -> Profiles:
+    if isinstance(side, Profiles):
+        return side
+    if isinstance(side, pd.DataFrame):
+        if key is None:
+            raise ValueError("with DataFrames, name the shared perturbation column (key=...)")
+        return Profiles.from_frame(side, modality, perturbation=key)
+    raise ValueError(f"expected Profiles, a DataFrame or PairedProfiles for {modality}; got {type(side).__name__}")
+
+
+def paired_matrices(cp, ge=None, key: str | None = None, groups=None,
+                    drop_controls: bool = True) -> PairedMatrices:
+    """Align treatment-level CP and GE profiles on their perturbation key.
+
+    ``cp`` may be a :class:`PairedProfiles` (then ``ge`` is None), or ``cp`` and
+    ``ge`` are Profiles / DataFrames keyed by ``key`` (paired here). ``groups``
+    is a column of the CP side (e.g. the compound, when doses are rows) or an
+    array; by default every perturbation is its own group. Negative controls
+    are dropped unless ``drop_controls=False``.
+    """
+    if isinstance(cp, PairedProfiles):
+        paired = cp
+    else:
+        paired = pair(_as_profiles(cp, "cp", key), _as_profiles(ge, "ge", key), key=key or "perturbation")
+    keep = ~paired.cp.controls if drop_controls else np.ones(len(paired.cp), dtype=bool)
+    data_cp, data_ge = paired.cp.data[keep], paired.ge.data[keep]
+    cp_names, ge_names = list(paired.cp.features), list(paired.ge.features)
+    x = data_cp[cp_names].to_numpy(dtype=float)
+    y = data_ge[ge_names].to_numpy(dtype=float)
+    for label, values, names in (("Cell Painting", x, cp_names), ("L1000", y, ge_names)):
+        bad = ~np.isfinite(values)
+        if bad.any():
+            columns = [n for n, b in zip(names, bad.any(axis=0)) if b]
+            raise ValueError(f"{label} values must be finite: {int(bad.any(axis=1).sum())} row(s), "
+                             f"column(s) {', '.join(columns[:5])}{' ...' if len(columns) > 5 else ''}")
+    if isinstance(groups, str):
+        if groups not in data_cp.columns:
+            raise ValueError(f"groups column {groups!r} not found on the Cell Painting side")
+        group_values = data_cp[groups].to_numpy()
+    elif groups is None:
+        group_values = data_cp[paired.key].to_numpy()
+    else:
+        group_values = np.asarray(groups)[keep]
+    if len(x) < 3:
+        raise ValueError(f"only {len(x)} paired perturbation(s); need at least 3")
+    return PairedMatrices(x, y, cp_names, ge_names, data_cp[paired.key].to_numpy(),
+                          pd.factorize(group_values)[0], int((~keep).sum()))

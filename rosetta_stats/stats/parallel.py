@@ -1,0 +1,44 @@
+"""Run independent blocks of work here or on a dask.distributed cluster.
+
+``map_blocks(function, blocks, shared, client)`` calls ``function(block,
+**shared)`` for every block and returns the results in order. Without a
+client it is a plain loop; with a ``dask.distributed.Client`` the shared
+arrays are scattered to every worker once and the blocks run as tasks, which
+the scheduler retries on another worker if one dies. Random numbers are
+always drawn by the caller, so a cluster gives the same numbers as one
+process for the same seed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tqdm.auto import tqdm
+
+
+class ClusterError(RuntimeError):
+    """The cluster could not finish the work (workers kept dying, or it went away)."""
+
+
+def map_blocks(function: Callable, blocks: Sequence[Any], shared: dict | None = None, client=None,
+               retries: int = 2, progress: bool = False, desc: str | None = None) -> list:
+    """``[function(block, **shared) for block in blocks]``, on the cluster when ``client`` is given.
+
+    ``progress`` shows a tqdm bar over the blocks (labelled ``desc``) when they run here.
+    """
+    shared = shared or {}
+    if client is None:
+        bar = tqdm(blocks, desc=desc or function.__name__, disable=not progress, leave=False)
+        return [function(block, **shared) for block in bar]
+    try:
+        from distributed import KilledWorker
+    except ImportError as exc:  # pragma: no cover - only without python3-distributed
+        raise ClusterError("a client was given but dask.distributed is not installed; run `make setup`") from exc
+    try:
+        remote = {name: client.scatter(value, broadcast=True, hash=False) for name, value in shared.items()}
+        futures = [client.submit(function, block, **remote, pure=False, retries=retries) for block in blocks]
+        return client.gather(futures)
+    except KilledWorker as exc:
+        raise ClusterError(f"dask workers kept dying while running {function.__name__}: {exc}") from exc
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"lost the dask cluster while running {function.__name__}: {exc}") from exc

@@ -1,0 +1,209 @@
+"""Replicate reproducibility: the paper's statistic, its null, and calibrated p-values.
+
+Paper definition (exactly): features are linearly interpolated down the
+columns; for each perturbation with at least two rows, duplicate rows are
+dropped and the statistic is the mean Pearson correlation over all pairs of
+its replicate rows. The null takes one random row of every perturbation
+(singletons included) and correlates all pairs of those rows; its 90th
+percentile is the threshold, and *percent replicating* is the share of
+perturbations with >= 2 replicates above it.
+
+Size-matched null (for p-values): for a perturbation with k replicates the
+null statistic is the same mean correlation over k rows drawn from k
+different perturbations; ``p = (1 + #{null >= observed}) / (1 + n_null)``
+and q-values come from Benjamini-Hochberg (statsmodels).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..data.cleaning import standardize_within
+from .parallel import map_blocks
+from .kernels.sampling import distinct_draws
+from .kernels.similarity import (
+    draws_mean_correlation,
+    first_occurrences,
+    group_mean_correlation,
+    pairwise_quantile,
+    unit_rows,
+)
+from ..common.validation import check_choice, check_columns
+from .multiple_testing import bh_qvalues
+from .profile_inputs import profile_inputs
+
+NULLS = ("paper", "size_matched")
+
+
+@dataclass(frozen=True)
+class ReplicateResult:
+    """Per-perturbation reproducibility (``table``) and the run's parameters."""
+
+    table: pd.DataFrame
+    threshold: float
+    null_percentile: float
+    percent_replicating: float
+    n_perturbations: int
+    null: str
+    n_null: int
+    seed: int | None
+    notes: tuple[str, ...] = field(default=())
+    null_sample: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)  # for plots
+
+    def summary_dict(self) -> dict:
+        return {
+            "threshold": self.threshold, "null_percentile": self.null_percentile,
+            "percent_replicating": self.percent_replicating, "n_perturbations": self.n_perturbations,
+            "n_with_replicates": int(self.table["replicate_correlation"].notna().sum()),
+            "null": self.null, "n_null": self.n_null, "seed": self.seed, "notes": list(self.notes),
+        }
+
+    def summary(self) -> str:
+        s = self.summary_dict()
+        lines = [
+            "Replicate reproducibility",
+            f"  perturbations: {s['n_perturbations']} ({s['n_with_replicates']} with >= 2 replicates)",
+            f"  null threshold ({self.null_percentile:g}th percentile): {self.threshold:.4f}",
+            f"  percent replicating: {self.percent_replicating:.1f}%",
+            f"  p-values: {self.null} null, n_null={self.n_null}, seed={self.seed}",
+        ]
+        if self.table["q_value"].notna().any():
+            lines.append(f"  q < 0.05: {int((self.table['q_value'] < 0.05).sum())} perturbations")
+        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+
+    def to_json(self) -> str:
+        return json.dumps(self.summary_dict(), indent=2)
+
+
+def replicate_reproducibility(
+    profiles_or_frame,
+    perturbation: str | None = None,
+    features=None,
+    null: str = "size_matched",
+    n_null: int = 1000,
+    percentile: float = 90,
+    plate: str | None = None,
+    seed: int | None = 0,
+    client=None,
+    progress: bool = False,
+) -> ReplicateResult:
+    """Replicate correlation per perturbation, the paper's threshold, and p/q-values.
+
+    Parameters
+    ----------
+    profiles_or_frame : Profiles or DataFrame (replicate level: one row per well)
+    perturbation : the column naming the perturbation (default: the Profiles' own)
+    features : feature columns (default: the Profiles' own)
+    null : "paper" (threshold only; p-values are not computed) or "size_matched"
+    n_null : null draws per replicate count (size-matched null)
+    percentile : the null percentile used as the threshold (paper: 90)
+    plate : standardise features within each plate first (the paper's per-plate option)
+    seed : seeds both nulls; the same seed gives the same numbers
+    client : a ``dask.distributed.Client`` whose workers compute the null's pair blocks and
+        the size-matched null (same seed, same numbers)
+    progress : show a progress bar over the null's blocks
+
+    Returns
+    -------
+    ReplicateResult with ``table`` columns: perturbation, n_replicates,
+    replicate_correlation, p_value, q_value, above_threshold.
+    """
+    check_choice(null, NULLS, "null")
+    frame, perturbation, features = profile_inputs(profiles_or_frame, perturbation, features)
+    if plate is not None:
+        check_columns(frame.columns, [plate], "plate")
+        frame = standardize_within(frame, features, plate)
+    frame = frame[frame[perturbation].notna()]
+    notes = []
+    values = frame[features]
+    missing = values.isna()
+    if missing.to_numpy().any():
+        values = values.interpolate(method="linear", axis=0, limit_direction="both")
+    all_nan = values.columns[missing.all().to_numpy()]
+    if len(all_nan):
+        raise ValueError(f"feature column(s) entirely missing (all NaN): {', '.join(all_nan[:10])}")
+    codes, names = pd.factorize(frame[perturbation], sort=True)
+    if len(names) < 2:
+        raise ValueError(f"need at least 2 perturbations in {perturbation!r}; found {len(names)}")
+    order = np.argsort(codes, kind="stable")
+    matrix = values.to_numpy(dtype=float)[order]
+    codes = codes[order]
+    n_rows_per = np.bincount(codes, minlength=len(names))
+    starts = np.r_[0, np.cumsum(n_rows_per)[:-1]]
+
+    # the statistic: duplicate rows within a perturbation are dropped first
+    unique = first_occurrences(matrix, codes)
+    n_dupes = int((~unique).sum())
+    if n_dupes:
+        notes.append(f"dropped {n_dupes} duplicate row(s) within perturbations")
+    units = unit_rows(matrix, inplace=True)
+    del matrix
+    u_codes = codes[unique]
+    u_counts = np.bincount(u_codes, minlength=len(names))
+    u_starts = np.r_[0, np.cumsum(u_counts)[:-1]]
+    kept_units = units if n_dupes == 0 else units[unique]
+    observed = group_mean_correlation(kept_units, u_starts[u_counts > 0], u_counts[u_counts > 0])
+    replicate_correlation = np.full(len(names), np.nan)
+    replicate_correlation[u_counts > 0] = observed
+    if not (n_rows_per >= 2).any():
+        raise ValueError(f"no perturbation in {perturbation!r} has 2 or more replicates")
+
+    rng = np.random.default_rng(seed)
+    picks = starts + (rng.random(len(names)) * n_rows_per).astype(int)
+    mapper = None if client is None else (lambda f, blocks, shared: map_blocks(f, blocks, shared, client))
+    threshold = pairwise_quantile(units[picks], percentile / 100.0, mapper=mapper)
+    pairs = distinct_draws(len(picks), 2, 20_000, rng)
+    null_sample = np.einsum("ij,ij->i", units[picks[pairs[:, 0]]], units[picks[pairs[:, 1]]])
+    has_reps = n_rows_per >= 2
+    above = replicate_correlation > threshold
+    percent = 100.0 * float(np.mean(above[has_reps]))
+
+    p_values = np.full(len(names), np.nan)
+    if null == "size_matched":
+        p_values = _size_matched_p(units, starts, n_rows_per, u_counts, replicate_correlation, n_null, rng,
+                                   client=client, progress=progress)
+        smallest = 1.0 / (1 + n_null)
+        notes.append(f"smallest attainable p-value is {smallest:.2g} (n_null={n_null})")
+    table = pd.DataFrame({
+        "perturbation": names,
+        "n_replicates": n_rows_per,
+        "replicate_correlation": replicate_correlation,
+        "p_value": p_values,
+        "q_value": bh_qvalues(p_values),
+        "above_threshold": np.where(has_reps, above, False),
+    })
+    return ReplicateResult(table, float(threshold), float(percentile), percent, int(len(names)),
+                           null, int(n_null) if null == "size_matched" else 0, seed, tuple(notes),
+                           null_sample)
+
+
+def _null_block(rows: np.ndarray, units: np.ndarray) -> np.ndarray:
+    return draws_mean_correlation(units, rows)
+
+
+def _size_matched_p(units, starts, n_rows_per, u_counts, observed, n_null, rng, client=None,
+                    block_draws: int = 250, progress: bool = False) -> np.ndarray:
+    """p-values from k rows of k different perturbations, one null per distinct k.
+
+    The draws are made here (same seed, same numbers with or without a
+    cluster); their correlations are computed in blocks, on ``client`` if given.
+    """
+    p = np.full(len(observed), np.nan)
+    n_perts = len(n_rows_per)
+    ks = [int(k) for k in np.unique(u_counts[u_counts >= 2]) if k <= n_perts]
+    draws = []
+    for k in ks:
+        chosen = distinct_draws(n_perts, k, n_null, rng)
+        draws.append(starts[chosen] + (rng.random(chosen.shape) * n_rows_per[chosen]).astype(int))
+    blocks = [(i, d[s:s + block_draws]) for i, d in enumerate(draws) for s in range(0, n_null, block_draws)]
+    values = map_blocks(_null_block, [b for _, b in blocks], {"units": units}, client,
+                        progress=progress, desc="size-matched null")
+    for i, k in enumerate(ks):
+        null_values = np.sort(np.concatenate([v for (j, _), v in zip(blocks, values) if j == i]))
+        members = np.flatnonzero(u_counts == k)
+        at_least = n_null - np.searchsorted(null_values, observed[members], side="left")
+        p[members] = (1.0 + at_least) / (1.0 + n_null)
+    return p

@@ -1,0 +1,59 @@
+"""Reading profile files: the shared real files, the bucket layout, named errors."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rosetta_stats as rs
+from rosetta_stats.data.registry import get_dataset
+
+
+def test_taorf_l1000_file(taorf_l1k_path):
+    ds = get_dataset("taorf")
+    ge = rs.read_profiles(taorf_l1k_path, "ge", ds.ge_match, ds.ge_plate, ds.ge_controls)
+    assert len(ge.features) == 978
+    assert ge.data["pert_id"].nunique() == 328
+    assert ge.data["det_plate"].nunique() == 3
+    raw = pd.read_csv(taorf_l1k_path)
+    assert ge.controls.sum() == raw["pert_type"].isin(["ctl_vector", "ctl_untrt"]).sum() == 158
+    treated = rs.treatment_level(ge)
+    assert len(treated.data) == 328
+    assert treated.data["n_replicates"].median() == 3
+
+
+def test_lincs_cell_painting_plate(lincs_plate_path):
+    cp = rs.read_profiles(lincs_plate_path, "cp", "Metadata_broad_sample", "Metadata_Plate",
+                          get_dataset("lincs").cp_controls)
+    assert len(cp.features) <= 454 and len(cp.data) == 384
+    assert cp.controls.sum() == 24  # the DMSO wells
+    assert np.isfinite(cp.values()).all()
+
+
+def test_file_without_features_is_named(tmp_path):
+    path = tmp_path / "meta_only.csv"
+    pd.DataFrame({"pert_id": ["a"], "det_plate": ["p"]}).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="meta_only.csv: no feature columns found"):
+        rs.read_profiles(path, "ge", "pert_id", "det_plate")
+
+
+def test_missing_match_column_is_named(taorf_l1k_path):
+    with pytest.raises(ValueError, match="pert_idd.*did you mean 'pert_id'"):
+        rs.read_profiles(taorf_l1k_path, "ge", "pert_idd", "det_plate")
+
+
+def test_load_profiles_says_how_to_download(tmp_path):
+    with pytest.raises(ValueError, match="datasets download taorf --files cp-normalized"):
+        rs.load_profiles("taorf", "cp", root=tmp_path)
+    with pytest.raises(ValueError, match="choose one of: augmented"):
+        rs.load_profiles("taorf", "cp", level="raw", root=tmp_path)
+
+
+def test_load_profiles_reads_the_bucket_layout(tmp_path):
+    sim = rs.simulate_paired(n_perturbations=20, n_genes=10, n_cp_features=8, style="lincs", seed=2)
+    remote = get_dataset("lincs").file("l1k")
+    (tmp_path / remote.relative_path).parent.mkdir(parents=True)
+    sim.ge.to_csv(tmp_path / remote.relative_path, index=False)
+    ge = rs.load_profiles("lincs", "ge", root=tmp_path)
+    assert ge.perturbation == "pert_id_dose" and ge.plate == "det_plate"
+    assert ge.controls.sum() == (sim.ge["pert_type"] == "ctl_vehicle").sum() > 0

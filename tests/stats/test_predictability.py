@@ -1,0 +1,132 @@
+"""Single-gene predictability against sklearn loops, planted truth and a full null."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+from sklearn.decomposition import PCA
+from sklearn.linear_model import Lasso, Ridge
+from sklearn.model_selection import GroupKFold, cross_val_score
+
+from rosetta_stats.stats.paired_inputs import paired_matrices
+from rosetta_stats.stats.predictability import feature_predictability, gene_predictability, pcr_f_test
+from rosetta_stats.stats.kernels.regression import RidgeBasis, gcv_alphas, standardize_columns
+
+from tests.helpers.paired_fixtures import paired_treatments
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return paired_treatments(n_perturbations=300, n_replicates=3, n_cp_features=50, n_genes=60,
+                             reproducible_cp=0.9, reproducible_ge=0.9, seed=1)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return paired_treatments(n_perturbations=80, n_replicates=2, n_cp_features=20, n_genes=12, seed=3)
+
+
+def _standardized(paired):
+    m = paired_matrices(paired)
+    return standardize_columns(m.cp), standardize_columns(m.ge), m
+
+
+def test_lasso_equals_the_per_gene_sklearn_loop(small):
+    paired, _ = small
+    result = gene_predictability(paired, model="lasso", n_permutations=0)
+    x, y, m = _standardized(paired)
+    folds = list(GroupKFold(5).split(x, groups=m.groups))
+    for j, gene in enumerate(m.ge_names):
+        scores = cross_val_score(Lasso(alpha=0.1, max_iter=10_000), x, y[:, j], cv=folds, scoring="r2")
+        row = result.table.set_index("gene").loc[gene]
+        assert row["r2"] == pytest.approx(scores.mean(), abs=1e-6)
+        assert row["r2_sd"] == pytest.approx(scores.std(ddof=1), abs=1e-6)
+
+
+def test_ridge_equals_sklearn_ridge_with_the_chosen_penalty(small):
+    paired, _ = small
+    x, y, m = _standardized(paired)
+    folds = list(GroupKFold(5).split(x, groups=m.groups))
+    result = gene_predictability(paired, model="ridge", n_permutations=0)
+    for j, gene in enumerate(m.ge_names):
+        fold_r2 = []
+        for train, test in folds:
+            alpha = gcv_alphas(RidgeBasis.fit(x[train]), y[train][:, [j]], result.parameters["alpha_grid"])[0][0]
+            fit = Ridge(alpha=alpha, solver="svd").fit(x[train], y[train, j])
+            fold_r2.append(fit.score(x[test], y[test, j]))
+        assert result.table.set_index("gene").loc[gene, "r2"] == pytest.approx(np.mean(fold_r2), abs=1e-8)
+
+
+def test_gcv_matches_its_definition(small):
+    paired, _ = small
+    x, y, _ = _standardized(paired)
+    basis = RidgeBasis.fit(x)
+    alphas = [0.1, 10.0, 1000.0]
+    _, table = gcv_alphas(basis, y, alphas)
+    for i, alpha in enumerate(alphas):  # brute force: explicit hat matrix
+        xc = x - x.mean(axis=0)
+        hat = xc @ np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T)
+        yc = y - y.mean(axis=0)
+        rss = ((yc - hat @ yc) ** 2).sum(axis=0)
+        gcv = rss / (len(y) * (1 - np.trace(hat) / len(y)) ** 2)
+        np.testing.assert_allclose(table[i], gcv, rtol=1e-8)
+
+
+def test_pcr_f_test_equals_statsmodels(small):
+    paired, _ = small
+    x, y, _ = _standardized(paired)
+    ours = pcr_f_test(x, y, 5)
+    scores = PCA(n_components=5, random_state=0).fit_transform(x)
+    for j in range(y.shape[1]):
+        fit = sm.OLS(y[:, j], sm.add_constant(scores)).fit()
+        assert ours[j] == pytest.approx(fit.f_pvalue, rel=1e-6, abs=1e-12)
+
+
+@pytest.mark.parametrize("model", ["ridge", "pcr"])
+def test_planted_genes_are_found(planted, model):
+    paired, truth = planted
+    table = gene_predictability(paired, model=model, n_permutations=200, n_components=20,
+                                seed=4).table.set_index("gene")
+    discovered = set(table.index[table["q_value"] < 0.1])
+    linear = set(truth.linear_genes)
+    assert len(discovered & linear) >= 0.9 * len(linear)
+    assert len(discovered - linear) <= 0.1 * max(1, len(discovered))
+    assert table.loc[list(linear), "r2"].min() > table.loc[list(truth.noise_genes), "r2"].max()
+
+
+def test_null_simulation_gives_uniform_p_values():
+    paired, _ = paired_treatments(n_perturbations=200, n_replicates=2, n_cp_features=20, n_genes=150,
+                                  linear_genes=0.0, nonlinear_genes=0.0, seed=6)
+    p = gene_predictability(paired, model="ridge", n_permutations=99, seed=1).table["p_value"]
+    assert stats.kstest(p, "uniform").pvalue > 0.01
+
+
+def test_reverse_direction_and_summary(planted):
+    paired, _ = planted
+    result = feature_predictability(paired, model="ridge", n_permutations=20, seed=2)
+    assert list(result.table.columns[:3]) == ["feature", "r2", "r2_sd"]
+    assert len(result.table) == len(paired.cp.features)
+    assert result.table["r2"].median() > 0.2  # CP features are driven by the shared latent state
+    assert "ge->cp" in result.summary()
+    again = feature_predictability(paired, model="ridge", n_permutations=20, seed=2)
+    assert result.table.equals(again.table)
+
+
+def test_bad_input(small):
+    paired, _ = small
+    with pytest.raises(ValueError, match="choose one of: ridge, lasso, pcr, mlp"):
+        gene_predictability(paired, model="forest")
+    with pytest.raises(ValueError, match="fewer groups \\(2\\) than folds"):
+        gene_predictability(paired, groups=np.arange(len(paired.cp)) % 2, n_permutations=0)
+    flat = paired.ge.data.copy()
+    flat[paired.ge.features[0]] = 1.0
+    with pytest.raises(ValueError, match=f"constant output.*{paired.ge.features[0]}"):
+        gene_predictability(paired.cp, paired.ge.with_data(flat), key="perturbation", n_permutations=0)
+    broken = paired.cp.data.copy()
+    broken.loc[3, paired.cp.features[1]] = np.nan
+    with pytest.raises(ValueError, match="must be finite"):
+        gene_predictability(paired.cp.with_data(broken), paired.ge, key="perturbation")
+    other = paired.ge.data.assign(perturbation="x" + paired.ge.data["perturbation"])
+    with pytest.raises(ValueError, match="no perturbation is in both"):
+        gene_predictability(paired.cp, paired.ge.with_data(other), key="perturbation")

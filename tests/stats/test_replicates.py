@@ -1,0 +1,117 @@
+"""Replicate reproducibility against a brute-force loop, the paper's threshold, calibrated p-values."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import rosetta_stats as rs
+import rosetta_stats.data.cleaning
+from rosetta_stats.stats.replicates import replicate_reproducibility
+
+
+def brute_force_replicate_correlation(frame, perturbation, features):
+    """The paper's loop, written plainly: interpolate, per perturbation drop duplicates, mean pair corr."""
+    values = frame[features].interpolate(method="linear", axis=0, limit_direction="both")
+    data = pd.concat([frame[[perturbation]], values], axis=1)
+    out = {}
+    for pert, group in data.groupby(perturbation):
+        rows = group[features].drop_duplicates().to_numpy()
+        if len(group) < 2:
+            out[pert] = np.nan
+            continue
+        pairs = [stats.pearsonr(rows[i], rows[j])[0] for i, j in itertools.combinations(range(len(rows)), 2)]
+        out[pert] = np.mean(pairs) if pairs else np.nan
+    return pd.Series(out)
+
+
+@pytest.fixture()
+def messy():
+    rng = np.random.default_rng(0)
+    perts = np.r_[np.repeat([f"p{i}" for i in range(30)], rng.integers(1, 6, 30)), ["solo"]]
+    frame = pd.DataFrame(rng.normal(size=(len(perts), 12)), columns=[f"Cells_f{i}" for i in range(12)])
+    frame.insert(0, "pert", perts)
+    frame.iloc[3, 4] = np.nan
+    frame.iloc[10, 2] = np.nan
+    frame = pd.concat([frame, frame.iloc[[5]]], ignore_index=True)  # a duplicate row
+    return frame.sample(frac=1, random_state=1).reset_index(drop=True)
+
+
+def test_equals_brute_force_loop(messy):
+    features = [c for c in messy.columns if c.startswith("Cells_")]
+    result = replicate_reproducibility(messy, "pert", features, null="paper")
+    expected = brute_force_replicate_correlation(messy, "pert", features)
+    ours = result.table.set_index("perturbation")["replicate_correlation"]
+    np.testing.assert_allclose(ours.loc[expected.index].to_numpy(), expected.to_numpy(), atol=1e-10)
+    assert np.isnan(ours["solo"])
+
+
+def test_null_p_values_are_uniform_and_fdr_is_kept():
+    # exchangeable null: without plate offsets, replicates and random draws look alike
+    sim = rs.simulate_paired(n_perturbations=300, n_replicates=3, reproducible_cp=0.0,
+                             plate_effect=0.0, seed=8)
+    cp = rs.Profiles.from_frame(sim.cp[sim.cp["Metadata_pert_type"] == "trt"], "cp",
+                                "Metadata_broad_sample", "Metadata_Plate")
+    result = replicate_reproducibility(cp, n_null=500, seed=3)
+    p = result.table["p_value"].dropna()
+    assert stats.kstest(p, "uniform").pvalue > 0.01
+    assert (result.table["q_value"] < 0.1).mean() <= 0.1
+
+
+def test_planted_reproducible_perturbations_are_recalled():
+    sim = rs.simulate_paired(n_perturbations=200, n_replicates=4, reproducible_cp=0.5, seed=9)
+    cp = rs.Profiles.from_frame(sim.cp, "cp", "Metadata_broad_sample", "Metadata_Plate")
+    table = replicate_reproducibility(cp, n_null=1000, seed=1).table.set_index("perturbation")
+    planted = sorted(sim.truth.reproducible_cp)
+    assert (table.loc[planted, "q_value"] < 0.1).mean() >= 0.9
+    assert table.loc[planted, "above_threshold"].mean() >= 0.9
+
+
+def test_taorf_paper_threshold(taorf_l1k_path):
+    frame = pd.read_csv(taorf_l1k_path)
+    genes = rs.infer_features(frame.columns, "ge")
+    thresholds = [replicate_reproducibility(frame, "pert_id", genes, null="paper", seed=s).threshold
+                  for s in range(20)]
+    reference = pd.read_csv(rs_reference("paper_replicate_correlation.csv.gz"))
+    paper = reference.query("dataset == 'taorf' and modality == 'L1000'")["Rand90Perc"].iloc[0]
+    assert paper == pytest.approx(0.150, abs=1e-3)
+    assert abs(np.mean(thresholds) - paper) < 0.02
+
+
+def rs_reference(name):
+    from tests.conftest import shared_file
+
+    return shared_file(f"reference/{name}")
+
+
+def test_same_seed_same_numbers_and_bad_input(messy):
+    features = [c for c in messy.columns if c.startswith("Cells_")]
+    a = replicate_reproducibility(messy, "pert", features, seed=4, n_null=100)
+    b = replicate_reproducibility(messy, "pert", features, seed=4, n_null=100)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    with pytest.raises(ValueError, match="pertt"):
+        replicate_reproducibility(messy, "pertt", features)
+    with pytest.raises(ValueError, match="at least 2 perturbations"):
+        replicate_reproducibility(messy.assign(pert="one"), "pert", features)
+    with pytest.raises(ValueError, match="2 or more replicates"):
+        replicate_reproducibility(messy.assign(pert=[f"x{i}" for i in range(len(messy))]), "pert", features)
+    with pytest.raises(ValueError, match="non-numeric"):
+        replicate_reproducibility(messy, "pert", features + ["pert"])
+    with pytest.raises(ValueError, match="choose one of"):
+        replicate_reproducibility(messy, "pert", features, null="permutation")
+
+
+def test_per_plate_option_equals_standardizing_first():
+    sim = rs.simulate_paired(n_perturbations=60, n_replicates=3, plate_effect=2.0, seed=13)
+    cp, _ = sim.to_profiles()
+    direct = replicate_reproducibility(cp, plate="Metadata_Plate", null="paper", seed=2)
+    manual = replicate_reproducibility(rosetta_stats.data.cleaning.standardize_per_plate(cp), null="paper", seed=2)
+    pd.testing.assert_frame_equal(direct.table, manual.table)
+    raw = replicate_reproducibility(cp, null="paper", seed=2)
+    assert not np.allclose(raw.table["replicate_correlation"].fillna(0),
+                           direct.table["replicate_correlation"].fillna(0))
+    with pytest.raises(ValueError, match="Metadata_Plat.*did you mean"):
+        replicate_reproducibility(cp, plate="Metadata_Plat")

@@ -1,0 +1,135 @@
+"""The house plan: stages import downwards only, statistics never import each other, one rpy2 boundary."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import warnings
+
+import pandas as pd
+import pytest
+
+import rosetta_stats as rs
+from tests.conftest import REPO
+
+PACKAGE = REPO / "rosetta_stats"
+STATISTICS = {"replicates", "average_precision", "modality_comparison", "predictability", "correlation"}
+# a stage may import itself and the stages listed after it, never one before it
+STAGE_MAY_IMPORT = {
+    "common": {"common"},
+    "data": {"common", "data"},
+    "bridge": {"common", "bridge"},
+    "stats": {"common", "data", "stats"},
+    "results": {"common", "bridge", "results"},
+    "report": {"common", "data", "bridge", "stats", "results", "report"},
+}
+
+
+def _imports(path):
+    """(module imported, at run time?) for every relative import of a package file, as dotted names."""
+    parts = path.relative_to(REPO).with_suffix("").parts
+    package = parts[:-1]
+    tree = ast.parse(path.read_text())
+    type_only = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            type_only |= {id(n) for n in ast.walk(node)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            target = ".".join(base + tuple((node.module or "").split(".") if node.module else ()))
+            names = [target] if node.module else [f"{target}.{a.name}" for a in node.names]
+            for name in names:
+                yield name, id(node) not in type_only
+
+
+def _modules():
+    return sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def test_stages_import_only_downstream_stages():
+    wrong = []
+    for path in _modules():
+        stage = path.relative_to(PACKAGE).parts[0]
+        if stage not in STAGE_MAY_IMPORT:
+            continue  # __init__.py, cli.py, version.py sit on top
+        for target, _ in _imports(path):
+            parts = target.split(".")
+            if len(parts) > 1 and parts[1] in STAGE_MAY_IMPORT and parts[1] not in STAGE_MAY_IMPORT[stage]:
+                wrong.append(f"{path.relative_to(REPO)} imports {target}")
+    assert not wrong, wrong
+
+
+def test_no_statistic_imports_another_at_run_time():
+    wrong = []
+    for name in STATISTICS:
+        path = PACKAGE / "stats" / f"{name}.py"
+        for target, at_run_time in _imports(path):
+            leaf = target.split(".")[2] if target.count(".") >= 2 else ""
+            if at_run_time and leaf in STATISTICS and leaf != name:
+                wrong.append(f"stats/{name}.py imports {target}")
+    assert not wrong, wrong
+
+
+def test_no_import_cycle_between_modules():
+    graph = {}
+    for path in _modules():
+        name = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        graph[name] = {t for t, run in _imports(path) if run}
+    modules = set(graph)
+
+    def resolve(target):  # "pkg.mod.symbol" -> the module it lives in
+        while target and target not in modules:
+            target = target.rpartition(".")[0]
+        return target
+
+    state = {}
+
+    def visit(node, trail):
+        state[node] = "open"
+        for nxt in {resolve(t) for t in graph.get(node, ())} - {"", "rosetta_stats", node}:
+            if state.get(nxt) == "open":
+                pytest.fail("import cycle: " + " -> ".join(trail + [nxt]))
+            if nxt not in state:
+                visit(nxt, trail + [nxt])
+        state[node] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_only_the_bridge_imports_rpy2():
+    users = sorted(str(p.relative_to(PACKAGE)) for p in _modules() if "rpy2" in p.read_text()
+                   and any(line.strip().startswith(("import rpy2", "from rpy2")) for line in p.read_text().splitlines()))
+    assert users == ["bridge/cytominer.py", "bridge/rds.py"]
+
+
+def test_import_works_without_rpy2():
+    code = ("import sys; sys.modules['rpy2'] = None\n"
+            "import rosetta_stats as rs\n"
+            "assert not rs.r_available()\n"
+            "print(len(rs.__all__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) == len(rs.__all__)
+
+
+def test_every_public_name_resolves():
+    missing = [n for n in rs.__all__ if not hasattr(rs, n)]
+    assert not missing
+
+
+def test_old_spellings_warn_and_give_the_same_result():
+    frame = pd.DataFrame({"pert": ["a", "a", "b", "b"], "Cells_x": [1.0, 3.0, 5.0, 9.0]})
+    profiles = rs.Profiles.from_frame(frame, "cp", perturbation="pert")
+    new = rs.treatment_level(profiles, perturbation="pert")
+    with pytest.warns(DeprecationWarning, match="key= is deprecated, use perturbation="):
+        old = rs.treatment_level(profiles, key="pert")
+    pd.testing.assert_frame_equal(new.data, old.data)
+    assert new.data["Cells_x"].tolist() == [2.0, 7.0]
+    with pytest.raises(TypeError, match="both key="):
+        rs.treatment_level(profiles, key="pert", perturbation="pert")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rs.treatment_level(profiles)  # the new spelling never warns
