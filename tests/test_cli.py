@@ -93,14 +93,14 @@ def test_predict_genes_and_correlate_commands(tmp_path, capsys):
     sim.ge.to_csv(tmp_path / "ge.csv.gz", index=False)
     common = ["--cp", str(tmp_path / "cp.csv.gz"), "--ge", str(tmp_path / "ge.csv.gz"),
               "--cp-key", "Metadata_broad_sample", "--ge-key", "pert_id",
-              "--cp-control", "Metadata_pert_type=control", "--ge-control", "pert_type=ctl_vehicle",
+              "--cp-control", "pert_type=control", "--ge-control", "control_type=negcon",
               "--permutations", "20", "--seed", "1"]
     assert main(["--quiet", "predict-genes", *common, "--out", str(tmp_path / "pred")]) == 0
     table = pd.read_csv(tmp_path / "pred" / "single_gene_predictability.csv")
     assert list(table.columns[:7]) == ["gene", "r2", "r2_sd", "pearson_r", "r2_null_mean", "p_value", "q_value"]
     paired = rs.read_paired(tmp_path / "cp.csv.gz", tmp_path / "ge.csv.gz", "Metadata_broad_sample", "pert_id",
-                            cp_controls=rs.ControlSpec("Metadata_pert_type", ("control",)),
-                            ge_controls=rs.ControlSpec("pert_type", ("ctl_vehicle",)))
+                            cp_controls=rs.ControlSpec("pert_type", ("control",)),
+                            ge_controls=rs.ControlSpec("control_type", ("negcon",)))
     api = rs.gene_predictability(paired, n_permutations=20, seed=1).table
     np.testing.assert_allclose(table["r2"], api["r2"], atol=1e-9)
     assert json.loads((tmp_path / "pred" / "summary.json").read_text())["n_samples"] == 120

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from .controls import ControlSpec
 from .features import infer_features
 from ..common.validation import check_choice, check_columns, check_numeric_features
 
@@ -30,7 +31,10 @@ class Profiles:
     perturbation : the column naming the perturbation (the match key), or None
     plate : the plate column, or None
     modality : "cp" (Cell Painting) or "ge" (L1000)
-    notes : what earlier steps did (dropped features and why, ...)
+    notes : what earlier steps did (dropped features and why, which control rule matched, ...)
+    control_rule : the :class:`ControlSpec` that marks negative controls (None: rows
+        with ``control_type == "negcon"``, when that column exists)
+    time_point : hours between perturbation and measurement, when known
     """
 
     data: pd.DataFrame
@@ -39,6 +43,8 @@ class Profiles:
     perturbation: str | None = None
     plate: str | None = None
     notes: tuple[str, ...] = field(default=())
+    control_rule: ControlSpec | None = None
+    time_point: float | None = None
 
     def __post_init__(self) -> None:
         check_choice(self.modality, MODALITIES, "modality")
@@ -72,7 +78,9 @@ class Profiles:
 
     @property
     def controls(self) -> np.ndarray:
-        """Boolean mask of negative-control rows (``control_type == "negcon"``)."""
+        """Boolean mask of negative-control rows (by ``control_rule``, else ``control_type == "negcon"``)."""
+        if self.control_rule is not None and self.control_rule.column in self.data.columns:
+            return self.control_rule.mask(self.data)
         if CONTROL_COLUMN not in self.data.columns:
             return np.zeros(len(self.data), dtype=bool)
         return (self.data[CONTROL_COLUMN] == "negcon").to_numpy()
@@ -93,8 +101,11 @@ class Profiles:
             + (f" ({self.data[self.perturbation].nunique()} distinct)" if self.perturbation else ""),
             f"  plate column: {self.plate}"
             + (f" ({self.data[self.plate].nunique()} plates)" if self.plate else ""),
-            f"  negative-control rows: {int(self.controls.sum())}",
+            f"  negative-control rows: {int(self.controls.sum())}"
+            + (f" ({self.control_rule.describe()})" if self.control_rule is not None else ""),
         ]
+        if self.time_point is not None:
+            lines.append(f"  time point: {self.time_point:g} h")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 

@@ -1,18 +1,53 @@
-"""Read Rosetta profile files (and the registry's downloads) into ``Profiles``."""
+"""Read profile files (CSV, CSV.gz, parquet) into ``Profiles``, and Rosetta files by dataset name.
+
+``read_profiles`` reads one file whose columns you name. ``load_profiles``
+reads a downloaded Rosetta file by dataset, modality, level and release and
+takes everything else from the registry: the match, plate and dose columns,
+the time point, and the ordered control rules (the first that marks a row
+wins; none marking a row is an error that shows what the file holds). It
+adds a ``compound`` column (the first 13 characters of a Broad id) for
+grouped cross-validation, and for the curated release a ``match_key``
+(compound + dose rounded to 2 decimals) to pair on. No column the file
+already has is ever overwritten.
+"""
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from pathlib import Path
 
 import pandas as pd
 
-from .cleaning import clean_profiles
-from .profiles import Profiles
-from .controls import ControlSpec, mark_controls
-from .registry import get_dataset
 from ..common.validation import check_choice, check_columns
+from .cleaning import clean_profiles
+from .controls import ControlRules, ControlSpec, resolve_controls
+from .features import infer_features
+from .keys import compound_dose_keys, compound_of
+from .profiles import Profiles
+from .registry import RELEASES, get_dataset
 
 CP_LEVELS = ("augmented", "normalized", "normalized_variable_selected")
+COMPOUND_COLUMN = "compound"
+MATCH_KEY_COLUMN = "match_key"
+
+
+def _read_table(path: Path, modality: str) -> pd.DataFrame:
+    """A CSV/CSV.gz (pandas) or parquet (R's nanoparquet) file as a DataFrame, with named errors."""
+    if path.suffix == ".parquet":
+        from ..bridge.parquet import read_parquet
+
+        return read_parquet(path, infer=lambda columns: infer_features(columns, modality))
+    try:
+        return pd.read_csv(path, low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path.name} is empty") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{path.name} is truncated or corrupted ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def read_profiles(
@@ -20,30 +55,39 @@ def read_profiles(
     modality: str,
     perturbation: str | None = None,
     plate: str | None = None,
-    controls: ControlSpec | None = None,
+    controls=None,
     clean: bool = True,
+    time_point: float | None = None,
     **cleaning,
 ) -> Profiles:
-    """Read a profile CSV (``.csv`` or ``.csv.gz``) into ``Profiles``.
+    """Read a profile file (``.csv``, ``.csv.gz`` or ``.parquet``) into ``Profiles``.
 
     Features are inferred (``Cells_``/``Cytoplasm_``/``Nuclei_`` for Cell
-    Painting, ``*_at`` for L1000). Rows matching ``controls`` get
-    ``control_type == "negcon"``. With ``clean`` the paper's cleaning runs
-    (:func:`rosetta_stats.data.cleaning.clean_profiles`; keyword arguments pass
-    through, e.g. ``per_plate=True``).
+    Painting, ``*_at`` for L1000). ``controls`` names the negative controls:
+    a :class:`ControlSpec`, ``{"column": "value"}`` or ``"column=value"`` (its
+    column must exist and it must mark a row), or a :class:`ControlRules`
+    list of fallbacks (the first that marks a row is used). The rule is kept
+    on the profiles (no column is written) and a note says how many rows it
+    marked. With ``clean`` the paper's cleaning runs
+    (:func:`rosetta_stats.clean_profiles`; keyword arguments pass through,
+    e.g. ``per_plate=True``).
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give a profile file")
     if not path.is_file():
         raise ValueError(f"profile file not found: {path}")
-    frame = pd.read_csv(path, low_memory=False)
+    frame = _read_table(path, modality)
     if frame.empty:
         raise ValueError(f"{path.name} has no rows")
     check_columns(frame.columns, [c for c in (perturbation, plate) if c], f"columns of {path.name}")
-    frame = mark_controls(frame, controls, label=path.name)
+    explicit = controls is not None and not isinstance(controls, ControlRules)
+    rule, control_note = resolve_controls(frame, controls, label=path.name, explicit=explicit)
     try:
         profiles = Profiles.from_frame(frame, modality, perturbation, plate)
     except ValueError as exc:
         raise ValueError(f"{path.name}: {exc}") from None
+    profiles = profiles.with_data(profiles.data, note=control_note, control_rule=rule, time_point=time_point)
     if clean:
         if modality == "ge":  # the paper filtered Cell Painting features only
             cleaning.setdefault("max_nan_fraction", None)
@@ -52,39 +96,104 @@ def read_profiles(
     return profiles
 
 
-def _file_for_level(dataset, modality: str, level: str) -> str:
+def _short_name(modality: str, level: str | None, release: str) -> str:
+    if release == "curated":
+        if modality == "cp":
+            if level not in (None, "augmented"):
+                raise ValueError(f"the curated release has Cell Painting at the 'augmented' level only, "
+                                 f"not {level!r}")
+            return "cp-augmented"
+        if level not in (None, "normalized", "replicate"):
+            raise ValueError(f"the curated release has one L1000 file (replicate level), not {level!r}")
+        return "l1k"
     if modality == "cp":
+        level = level or "normalized"
         check_choice(level, CP_LEVELS, "Cell Painting level")
         return "cp-" + level.replace("_", "-")
-    if level in ("normalized", "replicate"):
+    if level in (None, "normalized", "replicate"):
         return "l1k"
     return level
+
+
+def find_downloaded(root: str | os.PathLike, remote) -> Path | None:
+    """Where a downloaded file sits below ``root``: the download layout, or the bucket's own."""
+    root = Path(root)
+    folder = "curated_preprocessed_data" if remote.release == "curated" else "preprocessed_data"
+    relative = Path(remote.inner_path)
+    candidates = [root / remote.relative_path, root / relative, root / folder / relative]
+    candidates += [root / remote.key(prefix) for prefix in remote.prefixes]
+    if remote.name.endswith(".csv.gz"):
+        candidates += [c.with_name(c.name.removesuffix(".gz")) for c in list(candidates)]
+    return next((c for c in candidates if c.is_file()), None)
 
 
 def load_profiles(
     dataset: str,
     modality: str,
-    level: str = "normalized",
+    level: str | None = None,
     root: str | os.PathLike = ".",
     clean: bool = True,
+    release: str = "csv",
+    controls=None,
     **cleaning,
 ) -> Profiles:
     """Load a downloaded Rosetta file (see ``rosetta-stats datasets download``).
 
-    ``level`` for Cell Painting: "augmented", "normalized" or
-    "normalized_variable_selected"; for L1000: "normalized" (the replicate-level
-    file) or any of the dataset's L1000 short file names ("l1k-treatment", ...).
+    ``release`` is "csv" (the paper's files) or "curated" (the 2025 parquet
+    files). ``level`` for Cell Painting: "augmented", "normalized" (the csv
+    default) or "normalized_variable_selected"; the curated release has
+    "augmented" only. For L1000: the replicate-level file, or any of the
+    dataset's L1000 short file names ("l1k-treatment", ...). ``controls``
+    overrides the registry's rules (``{"column": "value"}``).
     """
     ds = get_dataset(dataset)
     check_choice(modality, ("cp", "ge"), "modality")
-    remote = ds.file(_file_for_level(ds, modality, level))
-    path = Path(root) / remote.relative_path
-    if not path.is_file():
+    check_choice(release, RELEASES, "release")
+    schema = ds.schema(modality, release)
+    remote = ds.file(_short_name(modality, level, release), release=release)
+    path = find_downloaded(root, remote)
+    if path is None:
         raise ValueError(
-            f"{path} not found; fetch it with: rosetta-stats datasets download {ds.short} "
-            f"--files {remote.short} --dest {root}"
+            f"{Path(root) / remote.relative_path} not found; fetch it with: rosetta-stats datasets download "
+            f"{ds.short} --files {remote.short} --dest {root}" + (" --release curated" if release == "curated" else "")
         )
-    return read_profiles(path, modality, ds.match_column(modality), ds.plate_column(modality),
-                         ds.controls(modality), clean=clean, **cleaning)
+    profiles = read_profiles(path, modality, plate=schema.plate, controls=controls or schema.controls,
+                             clean=clean, time_point=schema.time_hours, **cleaning)
+    return _with_dataset_columns(profiles, schema, path.name)
 
 
+def _with_dataset_columns(profiles: Profiles, schema, label: str) -> Profiles:
+    """Add the compound (and curated match key) columns, the time point, and set the perturbation column."""
+    data = profiles.data
+    check_columns(data.columns, [schema.match], f"match column of {label}")
+    added, notes = {}, []
+    source = schema.compound if schema.compound in data.columns else schema.match
+    if COMPOUND_COLUMN not in data.columns:
+        added[COMPOUND_COLUMN] = compound_of(data[source]).to_numpy()
+    perturbation = schema.match
+    if schema.key_rule == "compound_dose":
+        check_columns(data.columns, [schema.dose], f"dose column of {label}")
+        if MATCH_KEY_COLUMN not in data.columns:
+            added[MATCH_KEY_COLUMN] = compound_dose_keys(data[schema.match], data[schema.dose],
+                                                         profiles.controls).to_numpy()
+            notes.append(f"match_key = compound of {schema.match} + {schema.dose} rounded to 2 decimals")
+        perturbation = MATCH_KEY_COLUMN
+    time_point = profiles.time_point
+    if schema.time_column and schema.time_column in data.columns:
+        observed = pd.to_numeric(data[schema.time_column], errors="coerce").dropna()
+        if len(observed):
+            common = float(observed.mode().iloc[0])
+            if time_point is not None and common != time_point:
+                notes.append(f"{schema.time_column} says {common:g} h where the registry says {time_point:g} h; "
+                             f"using the file's")
+            time_point = common
+    if time_point is not None:
+        notes.append(f"time point {time_point:g} h")
+    out = profiles.with_data(data.assign(**added) if added else data, perturbation=perturbation,
+                             time_point=time_point)
+    for note in notes:
+        out = out.with_data(out.data, note=note)
+    return out
+
+
+__all__ = ["read_profiles", "load_profiles", "find_downloaded", "ControlSpec", "CP_LEVELS"]

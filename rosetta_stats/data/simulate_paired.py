@@ -9,8 +9,10 @@ both modalities:
   (linear) or by a centred square of ``a . z`` (non-linear), and *noise*
   genes by an effect of its own that morphology cannot predict.
 
-Plates add an offset to every feature, negative-control wells (``negcon``)
-have no perturbation effect, and every well has independent noise. The
+Plates add an offset to every feature (drawn independently for the two
+modalities, with replicates placed on plates independently too), negative-
+control wells (``negcon`` in the match column, ``pert_type == "control"``,
+``control_type == "negcon"``, as in today's release) have no perturbation effect, and every well has independent noise. The
 frames use the column names of a chosen Rosetta dataset (``style``), so they
 go through the same loaders and pairing as the real files.
 """
@@ -51,15 +53,16 @@ class SimulatedPair:
 
     def to_profiles(self):
         """Replicate-level (cp, ge) Profiles, keyed and control-marked as the loaders do it."""
-        from .controls import mark_controls
+        from .controls import resolve_controls
         from .profiles import Profiles
 
         ds = get_dataset(self.style)
-        return tuple(
-            Profiles.from_frame(mark_controls(frame, ds.controls(modality)), modality,
-                                ds.match_column(modality), ds.plate_column(modality))
-            for frame, modality in ((self.cp, "cp"), (self.ge, "ge"))
-        )
+        out = []
+        for frame, modality in ((self.cp, "cp"), (self.ge, "ge")):
+            rule, note = resolve_controls(frame, ds.controls(modality), label=f"simulated {modality}")
+            profiles = Profiles.from_frame(frame, modality, ds.match_column(modality), ds.plate_column(modality))
+            out.append(profiles.with_data(profiles.data, note=note, control_rule=rule))
+        return tuple(out)
 
 
 def gene_names(n_genes: int) -> list[str]:
@@ -151,7 +154,9 @@ def _replicate_frame(ds, modality, perts, effect, names, n_replicates, n_plates,
     """Wells of one modality: treated replicates spread over plates, plus negcon wells."""
     n_perts, n_features = effect.shape
     pert_index = np.repeat(np.arange(n_perts), n_replicates)
-    plates = (np.arange(len(pert_index)) + rng.integers(n_plates)) % n_plates
+    # plates drawn independently per modality: a shared layout would give both modalities the same
+    # plate signature and make "noise" genes look predictable from morphology
+    plates = rng.permutation(len(pert_index)) % n_plates
     control_plates = np.repeat(np.arange(n_plates), negcon_per_plate)
     plate_of_row = np.concatenate([plates, control_plates])
     is_control = np.r_[np.zeros(len(pert_index), bool), np.ones(len(control_plates), bool)]
@@ -160,27 +165,19 @@ def _replicate_frame(ds, modality, perts, effect, names, n_replicates, n_plates,
     values = signal + offsets[plate_of_row] + rng.normal(size=signal.shape) * noise
 
     match = ds.match_column(modality)
-    control_spec = ds.controls(modality)
-    keys = np.concatenate([np.asarray(perts)[pert_index], np.full(len(control_plates), "DMSO")])
+    keys = np.concatenate([np.asarray(perts)[pert_index], np.full(len(control_plates), "negcon")])
     plate_names = np.array([f"{'SQ' if modality == 'cp' else 'REP.A'}{p + 1:04d}" for p in range(n_plates)])
     wells = _well_names(plate_of_row)
     meta = {
         ds.plate_column(modality): plate_names[plate_of_row],
         "Metadata_Well" if modality == "cp" else "det_well": wells,
         match: keys,
-        control_spec.column: np.where(is_control, control_spec.values[0], _treated_label(
-            control_spec.column, modality, keys)),
+        "pert_type": np.where(is_control, "control", "trt"),  # today's labels (2022-04-25 rewrite)
+        "control_type": np.where(is_control, "negcon", ""),
     }
     frame = pd.DataFrame(meta)
     frame = pd.concat([frame, pd.DataFrame(values, columns=names)], axis=1)
     return frame.sample(frac=1.0, random_state=int(rng.integers(2**31))).reset_index(drop=True)
-
-
-def _treated_label(column: str, modality: str, keys: np.ndarray):
-    """What treated wells hold in the control column: a type label, or their own id."""
-    if "type" in column:
-        return "trt" if modality == "cp" else "trt_cp"
-    return keys
 
 
 def _well_names(plate_of_row: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ def test_pair_counts_losses_and_warns_on_disagreement():
     with pytest.warns(UserWarning, match="1 paired perturbation"):
         paired = rs.pair(cp_t, ge_t, compare=[("dose", "dose")])
     assert paired.lost_cp == ("BRD-00000", "BRD-00001") and paired.lost_ge == ()
-    assert len(paired.cp) == len(paired.ge) == 29  # 28 treatments + DMSO
+    assert len(paired.cp) == len(paired.ge) == 29  # 28 treatments + negcon
     assert (paired.cp.data["perturbation"] == paired.ge.data["perturbation"]).all()
     assert paired.disagreements["perturbation"].tolist() == ["BRD-00005"]
     # rows stay aligned with their own values: the treatment means come along

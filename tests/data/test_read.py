@@ -11,7 +11,7 @@ from rosetta_stats.data.registry import get_dataset
 
 def test_taorf_l1000_file(taorf_l1k_path):
     ds = get_dataset("taorf")
-    ge = rs.read_profiles(taorf_l1k_path, "ge", ds.ge_match, ds.ge_plate, ds.ge_controls)
+    ge = rs.read_profiles(taorf_l1k_path, "ge", ds.ge_match, ds.ge_plate, ds.controls("ge"))
     assert len(ge.features) == 978
     assert ge.data["pert_id"].nunique() == 328
     assert ge.data["det_plate"].nunique() == 3
@@ -20,13 +20,17 @@ def test_taorf_l1000_file(taorf_l1k_path):
     treated = rs.treatment_level(ge)
     assert len(treated.data) == 328
     assert treated.data["n_replicates"].median() == 3
+    # the original study's file predates the 2022 relabelling: the old pert_type labels are the fallback
+    assert "pert_type in {ctl_vehicle, ctl_vector, ctl_untrt} marked 158 of 1092 rows" in ge.notes[0]
+    assert "control_type == negcon (no such column)" in ge.notes[0]
 
 
 def test_lincs_cell_painting_plate(lincs_plate_path):
     cp = rs.read_profiles(lincs_plate_path, "cp", "Metadata_broad_sample", "Metadata_Plate",
-                          get_dataset("lincs").cp_controls)
+                          get_dataset("lincs").controls("cp"))
     assert len(cp.features) <= 454 and len(cp.data) == 384
     assert cp.controls.sum() == 24  # the DMSO wells
+    assert cp.control_rule == rs.ControlSpec("Metadata_pert_type", ("control",))
     assert np.isfinite(cp.values()).all()
 
 
@@ -56,4 +60,4 @@ def test_load_profiles_reads_the_bucket_layout(tmp_path):
     sim.ge.to_csv(tmp_path / remote.relative_path, index=False)
     ge = rs.load_profiles("lincs", "ge", root=tmp_path)
     assert ge.perturbation == "pert_id_dose" and ge.plate == "det_plate"
-    assert ge.controls.sum() == (sim.ge["pert_type"] == "ctl_vehicle").sum() > 0
+    assert ge.controls.sum() == (sim.ge["pert_type"] == "control").sum() > 0

@@ -28,10 +28,12 @@ def test_registry_matches_the_seed_listing():
 
 def test_short_names_are_unique_and_resolvable():
     for dataset in registry.DATASETS.values():
-        shorts = [f.short for f in dataset.files]
-        assert len(shorts) == len(set(shorts))
-        for short in shorts:
-            assert dataset.file(short).short == short
+        for release in dataset.releases:
+            shorts = [f.short for f in dataset.files_of(release)]
+            assert len(shorts) == len(set(shorts))
+            for short in shorts:
+                assert dataset.file(short, release=release).short == short
+                assert dataset.file(short, release=release).release == release
     assert registry.get_dataset("TA-ORF-BBBC037-Rohban") is registry.get_dataset("taorf")
 
 

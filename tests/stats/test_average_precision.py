@@ -62,7 +62,7 @@ def test_planted_replicates_are_retrieved_and_null_is_calibrated():
     sim = rs.simulate_paired(n_perturbations=150, n_replicates=4, reproducible_cp=0.5, seed=21,
                              negcon_per_plate=16)
     cp = rs.Profiles.from_frame(sim.cp.assign(control_type=np.where(
-        sim.cp["Metadata_pert_type"] == "control", "negcon", "trt")), "cp", "Metadata_broad_sample")
+        sim.cp["pert_type"] == "control", "negcon", "trt")), "cp", "Metadata_broad_sample")
     table = mean_average_precision(cp, n_null=1000, seed=2).table.set_index("perturbation")
     planted = sorted(sim.truth.reproducible_cp)
     null = sorted(set(sim.truth.perturbations) - sim.truth.reproducible_cp)

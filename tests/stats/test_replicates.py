@@ -53,7 +53,7 @@ def test_null_p_values_are_uniform_and_fdr_is_kept():
     # exchangeable null: without plate offsets, replicates and random draws look alike
     sim = rs.simulate_paired(n_perturbations=300, n_replicates=3, reproducible_cp=0.0,
                              plate_effect=0.0, seed=8)
-    cp = rs.Profiles.from_frame(sim.cp[sim.cp["Metadata_pert_type"] == "trt"], "cp",
+    cp = rs.Profiles.from_frame(sim.cp[sim.cp["pert_type"] == "trt"], "cp",
                                 "Metadata_broad_sample", "Metadata_Plate")
     result = replicate_reproducibility(cp, n_null=500, seed=3)
     p = result.table["p_value"].dropna()

@@ -1,0 +1,88 @@
+"""Parquet files through R's nanoparquet (Debian 12 ships no pyarrow; nanoparquet builds from CRAN).
+
+Reading: R reads the file; the feature columns cross to Python as one
+numeric matrix and the metadata as plain vectors, so names such as
+``200814_at`` and the column order come back exactly as stored. Writing
+takes the same path the other way (used by the Rosetta-like simulator).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import RBackendUnavailable
+from .r_conversion import plain_frame
+
+
+def _session_with_nanoparquet():
+    from .cytominer import _RSession
+
+    session = _RSession.get()
+    if getattr(session, "nanoparquet", None) is None:
+        from rpy2.robjects.packages import PackageNotInstalledError, importr
+        try:
+            session.nanoparquet = importr("nanoparquet")
+        except PackageNotInstalledError as exc:
+            raise RBackendUnavailable(
+                "reading the curated (parquet) release needs the R package 'nanoparquet'; run `make setup`"
+            ) from exc
+    return session
+
+
+def parquet_columns(path: str | os.PathLike) -> list[str]:
+    """The column names stored in a parquet file (reads only its schema)."""
+    session = _session_with_nanoparquet()
+    schema = session.nanoparquet.read_parquet_schema(str(path))
+    names = session.strings(schema.rx2("name"))
+    return names[1:] if names and names[0] in ("schema", "r", "root") else names
+
+
+def read_parquet(path: str | os.PathLike, features: Sequence[str] | None = None,
+                 infer=None) -> pd.DataFrame:
+    """Read a parquet file into a DataFrame; ``features`` (or ``infer(columns)``) cross as one matrix."""
+    path = Path(path)
+    session = _session_with_nanoparquet()
+    ro = session.ro
+    try:
+        frame = session.nanoparquet.read_parquet(str(path))
+    except Exception as exc:  # rpy2's RRuntimeError: a truncated or foreign file
+        raise ValueError(f"{path.name}: not a readable parquet file ({str(exc).strip()})") from None
+    columns = session.strings(ro.baseenv["names"](frame))
+    if features is None:
+        features = infer(columns) if infer is not None else []
+    parts = session.frame_parts(frame, list(features))
+    return plain_frame(parts, order=columns)
+
+
+def write_parquet(frame: pd.DataFrame, path: str | os.PathLike, features: Sequence[str]) -> Path:
+    """Write ``frame`` as parquet: ``features`` as doubles, other columns as numbers or text."""
+    path = Path(path)
+    session = _session_with_nanoparquet()
+    ro = session.ro
+    features = list(features)
+    metadata = [c for c in frame.columns if c not in set(features)]
+    values = frame[features].to_numpy(dtype=float)
+    r_meta = session.named_list({c: frame[c] for c in metadata})
+    r_values = session.matrix(np.ascontiguousarray(values))
+    build = ro.r("""function(meta, values, names) {
+        out <- as.data.frame(meta, stringsAsFactors = FALSE, optional = TRUE)
+        if (length(meta) == 0) out <- data.frame(row.names = seq_len(nrow(values)))
+        colnames(values) <- names
+        out <- cbind(out, as.data.frame(values, optional = TRUE))
+        names(out) <- c(names(meta), names)
+        out
+    }""")
+    r_frame = build(r_meta, r_values, ro.StrVector(features))
+    order = ro.StrVector([str(c) for c in frame.columns])
+    r_frame = ro.r("function(f, o) f[, o, drop = FALSE]")(r_frame, order)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        session.nanoparquet.write_parquet(r_frame, str(tmp))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
