@@ -17,7 +17,10 @@ from .data.controls import ControlSpec
 from .data.read import load_profiles, read_profiles
 from .data.cleaning import clean_profiles
 from .data.treatment_level import treatment_level
-from .data.pairing import PairedProfiles, pair, read_paired
+from .data.pairing import PairedProfiles, load_paired, pair, read_paired
+from .data.keys import compound_of, normalize_dose_keys
+from .data.controls import ControlRules
+from .data.rosetta_like import RosettaLikeTruth, write_rosetta_like
 from .data.simulate_cells import SingleCellTruth, simulate_single_cells
 from .data.simulate_paired import PairedTruth, SimulatedPair, simulate_paired
 
@@ -61,6 +64,12 @@ __all__ = [
     "PairedProfiles",
     "load_profiles",
     "pair",
+    "load_paired",
+    "compound_of",
+    "normalize_dose_keys",
+    "ControlRules",
+    "RosettaLikeTruth",
+    "write_rosetta_like",
     "read_profiles",
     "DATASETS",
     "get_dataset",

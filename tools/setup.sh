@@ -20,7 +20,7 @@ APT_PACKAGES=(
   python3-distributed python3-psycopg2 postgresql libpq-dev
   r-cran-bit64 r-cran-blob r-cran-hms r-cran-lubridate r-cran-rcpp r-cran-plogr
 )
-CRAN_PACKAGES=(cytominer RPostgres)
+CRAN_PACKAGES=(cytominer RPostgres nanoparquet)
 
 say() { printf '[setup] %s\n' "$*"; }
 

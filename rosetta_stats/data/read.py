@@ -17,6 +17,7 @@ import os
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..common.validation import check_choice, check_columns
@@ -172,11 +173,14 @@ def _with_dataset_columns(profiles: Profiles, schema, label: str) -> Profiles:
         added[COMPOUND_COLUMN] = compound_of(data[source]).to_numpy()
     perturbation = schema.match
     if schema.key_rule == "compound_dose":
-        check_columns(data.columns, [schema.dose], f"dose column of {label}")
+        if schema.dose:
+            check_columns(data.columns, [schema.dose], f"dose column of {label}")
         if MATCH_KEY_COLUMN not in data.columns:
-            added[MATCH_KEY_COLUMN] = compound_dose_keys(data[schema.match], data[schema.dose],
-                                                         profiles.controls).to_numpy()
-            notes.append(f"match_key = compound of {schema.match} + {schema.dose} rounded to 2 decimals")
+            doses = data[schema.dose] if schema.dose else np.full(len(data), np.nan)
+            added[MATCH_KEY_COLUMN] = compound_dose_keys(data[schema.match], doses, profiles.controls).to_numpy()
+            notes.append(f"match_key = compound of {schema.match}"
+                         + (f" + {schema.dose} rounded to 2 decimals" if schema.dose else "")
+                         + "; negative controls keyed negcon")
         perturbation = MATCH_KEY_COLUMN
     time_point = profiles.time_point
     if schema.time_column and schema.time_column in data.columns:

@@ -239,8 +239,9 @@ _CURATED_TARGETS = dict(plate="Metadata_Plate", well="Metadata_Well", dose_unit=
 
 
 def _curated(cp_hours, ge_hours, compounds: bool, ge_well: bool = True):
-    dose = dict(dose="Metadata_pert_dose_micromolar", compound="Metadata_pert_id",
-                key_rule="compound_dose") if compounds else {}
+    """The curated schema: keys are compound (+ dose rounded to 2 decimals); controls become negcon."""
+    dose = dict(dose="Metadata_pert_dose_micromolar") if compounds else {}
+    dose.update(compound="Metadata_pert_id", key_rule="compound_dose")
     base = {k: v for k, v in _CURATED_TARGETS.items()}
     ge = dict(base, well="Metadata_Well" if ge_well else None)
     return {

@@ -100,14 +100,15 @@ def simulate_paired(
     linear_genes, nonlinear_genes : fraction of genes predictable from morphology;
         the remaining genes are noise genes.
     effect_size, noise, plate_effect : signal, well noise and plate offset scales.
-    style : a dataset short name whose column names the frames use.
+    style : a dataset short name whose column names the frames use, or "generic"
+        (columns ``match``, ``plate``, ``well``; the Rosetta-like writer dresses these).
     seed : the same seed gives the same frames.
     """
     if n_perturbations < 2 or n_replicates < 1 or n_cp_features < 1 or n_genes < 1:
         raise ValueError("need n_perturbations >= 2 and at least one replicate, feature and gene")
     if linear_genes + nonlinear_genes > 1:
         raise ValueError("linear_genes + nonlinear_genes must be at most 1")
-    ds = get_dataset(style)
+    ds = None if style == "generic" else get_dataset(style)
     rng = np.random.default_rng(seed)
     perts = [f"BRD-{i:05d}" for i in range(n_perturbations)]
     z = rng.normal(size=(n_perturbations, latent_dim))
@@ -146,7 +147,7 @@ def simulate_paired(
         latent=pd.DataFrame(z, index=pd.Index(perts, name="perturbation"),
                             columns=[f"z{i}" for i in range(latent_dim)]),
     )
-    return SimulatedPair(cp=cp, ge=ge, truth=truth, style=ds.short)
+    return SimulatedPair(cp=cp, ge=ge, truth=truth, style=ds.short if ds is not None else style)
 
 
 def _replicate_frame(ds, modality, perts, effect, names, n_replicates, n_plates,
@@ -164,13 +165,15 @@ def _replicate_frame(ds, modality, perts, effect, names, n_replicates, n_plates,
     offsets = rng.normal(size=(n_plates, n_features)) * plate_effect
     values = signal + offsets[plate_of_row] + rng.normal(size=signal.shape) * noise
 
-    match = ds.match_column(modality)
+    match = ds.match_column(modality) if ds is not None else "match"
+    plate_column = ds.plate_column(modality) if ds is not None else "plate"
+    well_column = ("Metadata_Well" if modality == "cp" else "det_well") if ds is not None else "well"
     keys = np.concatenate([np.asarray(perts)[pert_index], np.full(len(control_plates), "negcon")])
     plate_names = np.array([f"{'SQ' if modality == 'cp' else 'REP.A'}{p + 1:04d}" for p in range(n_plates)])
     wells = _well_names(plate_of_row)
     meta = {
-        ds.plate_column(modality): plate_names[plate_of_row],
-        "Metadata_Well" if modality == "cp" else "det_well": wells,
+        plate_column: plate_names[plate_of_row],
+        well_column: wells,
         match: keys,
         "pert_type": np.where(is_control, "control", "trt"),  # today's labels (2022-04-25 rewrite)
         "control_type": np.where(is_control, "negcon", ""),
