@@ -31,6 +31,8 @@ def make_file(server, name, size, multipart=False, prefix=PREFIXES[0], seed=0):
     etag = multipart_etag(body, 8 * MIB) if multipart else hashlib.md5(body).hexdigest()
     remote = RemoteFile("TA-ORF-BBBC037-Rohban", "ge", name, size, etag)
     server.objects[remote.key(prefix)] = body
+    if multipart:
+        server.part_size[remote.key(prefix)] = 8 * MIB
     return remote, body
 
 
@@ -73,7 +75,7 @@ def test_truncated_body_raises_and_leaves_no_final_file(server, tmp_path):
 def test_corrupted_body_is_deleted_and_named(server, tmp_path):
     remote, _ = make_file(server, "replicate_level_l1k.csv.gz", 100_000)
     server.corrupt.add(remote.key())
-    with pytest.raises(dl.ETagMismatchError, match=f"replicate_level_l1k.csv.gz: ETag mismatch: expected {remote.etag}"):
+    with pytest.raises(dl.ETagMismatchError, match=f"replicate_level_l1k.csv.gz: ETag mismatch: expected {remote.etag}.*bad bytes removed"):
         dl.download_file(remote, tmp_path, base_url=server.url, progress=False)
     folder = (tmp_path / remote.relative_path).parent
     assert list(folder.iterdir()) == []
@@ -104,3 +106,96 @@ def test_compute_etag_matches_the_rule(tmp_path):
     path.write_bytes(body)
     assert dl.compute_etag(path) == hashlib.md5(body).hexdigest()
     assert dl.compute_etag(path, 2, 8 * MIB) == multipart_etag(body, 8 * MIB)
+
+
+def _listing(remote, **changes):
+    """The registry's 2022 entry for an object the bucket has since rewritten."""
+    return RemoteFile(remote.dataset, remote.modality, remote.name, changes.get("size", remote.size),
+                      changes.get("etag", "0123456789abcdef0123456789abcdef-14"), remote.release)
+
+
+def test_changed_object_downloads_verified_against_the_bucket_and_is_reported(server, tmp_path):
+    today, body = make_file(server, "replicate_level_cp_normalized_variable_selected.csv.gz", 300_000)
+    listed = _listing(today, size=117_242_590)
+    with pytest.warns(dl.ChangedSinceListingWarning, match="changed since the 2022-02-25 listing"):
+        path = dl.download_file(listed, tmp_path, base_url=server.url, progress=False)
+    assert path.read_bytes() == body
+    record = dl.read_provenance(tmp_path)[listed.relative_path]
+    assert record["etag"] == hashlib.md5(body).hexdigest() and record["size"] == len(body)
+    assert record["changed_since_listing"] is True and record["listing_etag"] == listed.etag
+    assert record["last_modified"] == "Mon, 25 Apr 2022 17:00:00 GMT"
+    assert record["key"] == listed.key()
+
+
+def test_changed_object_with_bad_bytes_is_removed(server, tmp_path):
+    today, _ = make_file(server, "replicate_level_l1k.csv.gz", 50_000)
+    server.corrupt.add(today.key())
+    with pytest.warns(dl.ChangedSinceListingWarning):
+        with pytest.raises(dl.ETagMismatchError, match="the bucket's ETag; bad bytes removed"):
+            dl.download_file(_listing(today), tmp_path, base_url=server.url, progress=False)
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_multipart_part_size_is_inferred_beyond_the_common_sizes(server, tmp_path):
+    body = bytes(i % 253 for i in range(13 * MIB + 5))
+    remote = RemoteFile("TA-ORF-BBBC037-Rohban", "ge", "replicate_level_l1k_QNORM.csv.gz", None, None)
+    server.objects[remote.key()] = body
+    server.part_size[remote.key()] = 6 * MIB  # 3 parts of 6 MiB: not a common part size
+    path = dl.download_file(remote, tmp_path, base_url=server.url, progress=False)
+    assert path.read_bytes() == body
+    assert dl.read_provenance(tmp_path)[remote.relative_path]["etag"] == multipart_etag(body, 6 * MIB)
+
+
+def test_server_errors_and_throttling_are_retried(server, tmp_path):
+    remote, body = make_file(server, "replicate_level_l1k.csv.gz", 20_000)
+    server.statuses[remote.key()] = [503, 429, 500]
+    path = dl.download_file(remote, tmp_path, base_url=server.url, progress=False, backoff=0.01)
+    assert path.read_bytes() == body
+    assert [r[0] for r in server.requests].count("GET") == 4
+
+
+def test_refused_head_falls_back_to_a_ranged_get(server, tmp_path):
+    remote, body = make_file(server, "replicate_level_l1k.csv.gz", 20_000)
+    server.head_status[remote.key()] = 403
+    path = dl.download_file(remote, tmp_path, base_url=server.url, progress=False, retries=1, backoff=0.01)
+    assert path.read_bytes() == body
+    assert ("GET", remote.key(), "bytes=0-0") in server.requests
+
+
+def test_only_404_everywhere_says_moved(server, tmp_path):
+    remote, _ = make_file(server, "replicate_level_l1k.csv.gz", 1000)
+    server.head_status[remote.key()] = 500
+    server.statuses[remote.key()] = [500] * 10
+    with pytest.raises(dl.DownloadError, match="did not answer") as error:
+        dl.download_file(remote, tmp_path, base_url=server.url, progress=False, retries=1, backoff=0.01)
+    assert "moved?" not in str(error.value)
+
+
+def test_oversized_body_is_named_as_such(server, tmp_path):
+    remote, _ = make_file(server, "replicate_level_l1k.csv.gz", 5000)
+    server.oversize.add(remote.key())
+    with pytest.raises(dl.DownloadError, match="sent 5011 bytes where it announced 5000"):
+        dl.download_file(remote, tmp_path, base_url=server.url, progress=False, retries=0)
+
+
+def test_a_file_the_package_did_not_write_is_left_alone(server, tmp_path):
+    remote, body = make_file(server, "replicate_level_l1k.csv.gz", 5000)
+    mine = tmp_path / remote.relative_path
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my own notes")
+    with pytest.raises(dl.DownloadError, match="not downloaded by rosetta_stats, so it is left alone"):
+        dl.download_file(remote, tmp_path, base_url=server.url, progress=False)
+    assert mine.read_bytes() == b"my own notes"
+    mine.unlink()
+    dl.download_file(remote, tmp_path, base_url=server.url, progress=False)
+    mine.write_bytes(b"stale")  # a file it downloaded before, since changed: replaced
+    assert dl.download_file(remote, tmp_path, base_url=server.url, progress=False).read_bytes() == body
+
+
+def test_a_second_download_of_the_same_file_is_refused_while_the_first_runs(server, tmp_path):
+    remote, _ = make_file(server, "replicate_level_l1k.csv.gz", 5000)
+    part = tmp_path / (remote.relative_path + ".part")
+    part.parent.mkdir(parents=True)
+    with dl._PartLock(part):
+        with pytest.raises(dl.DownloadError, match="being downloaded by another process"):
+            dl.download_file(remote, tmp_path, base_url=server.url, progress=False)
