@@ -89,19 +89,32 @@ def _cmd_replicates(args) -> str:
     from .data.features import parse_feature_spec
     from .stats.replicates import replicate_reproducibility
 
-    frame = pd.read_csv(args.input, low_memory=False)
-    features = parse_feature_spec(args.features, list(frame.columns), args.modality)
-    result = replicate_reproducibility(frame, args.perturbation, features, null=args.null,
+    if args.dataset:
+        profiles = _load_dataset_profiles(args)
+        frame, perturbation = profiles.data, args.perturbation or profiles.perturbation
+        features = list(profiles.features) if args.features == "auto" else \
+            parse_feature_spec(args.features, list(frame.columns), profiles.modality)
+        source = f"{args.dataset} ({args.release} release, {profiles.modality})"
+        control_note = [n for n in profiles.notes if n.startswith("negative controls")]
+    else:
+        if not args.input or not args.perturbation:
+            raise ValueError("give an input file and --perturbation, or --dataset NAME --modality cp|ge --root DIR")
+        frame = pd.read_csv(args.input, low_memory=False)
+        perturbation, source, control_note = args.perturbation, str(args.input), []
+        features = parse_feature_spec(args.features, list(frame.columns), args.modality)
+    result = replicate_reproducibility(frame, perturbation, features, null=args.null,
                                        n_null=args.n_null, percentile=args.percentile,
                                        plate=args.plate, seed=args.seed)
     out = Path(args.out)
     write_csv_atomic(result.table, out / "replicate_reproducibility.csv")
-    summary = result.summary_dict() | {"input": str(args.input), "n_features": len(features)}
-    lines = [result.summary()]
+    summary = result.summary_dict() | {"input": source, "n_features": len(features)}
+    lines = [result.summary()] + control_note
     if args.map:
         controls = _parse_control(args.control) if args.control else None
-        ap = mean_average_precision(frame, args.perturbation, features, controls=controls,
-                                    negatives="negcon" if controls else "others",
+        if controls is None and args.dataset:
+            controls = profiles.controls
+        ap = mean_average_precision(frame, perturbation, features, controls=controls,
+                                    negatives="negcon" if controls is not None else "others",
                                     n_null=args.n_null, seed=args.seed)
         write_csv_atomic(ap.table, out / "mean_average_precision.csv")
         summary["mean_average_precision"] = ap.summary_dict()
@@ -121,9 +134,23 @@ def _control_spec(text: str | None):
     return ControlSpec(column, tuple(values))
 
 
-def _read_pair(args):
-    from .data.pairing import read_paired
+def _load_dataset_profiles(args):
+    from .data.read import load_profiles
 
+    if args.modality not in ("cp", "ge"):
+        raise ValueError("--dataset needs --modality cp or ge")
+    return load_profiles(args.dataset, args.modality, args.level, root=args.root, release=args.release,
+                         controls=_parse_control(args.control) if args.control else None)
+
+
+def _read_pair(args):
+    from .data.pairing import load_paired, read_paired
+
+    if args.dataset:
+        return load_paired(args.dataset, args.root, release=args.release, level=args.level,
+                           cp_controls=_control_spec(args.cp_control), ge_controls=_control_spec(args.ge_control))
+    if not (args.cp and args.ge and (args.key or (args.cp_key and args.ge_key))):
+        raise ValueError("give --dataset NAME --root DIR, or --cp, --ge and --key (or --cp-key and --ge-key)")
     return read_paired(args.cp, args.ge, args.cp_key or args.key, args.ge_key or args.key,
                        cp_controls=_control_spec(args.cp_control),
                        ge_controls=_control_spec(args.ge_control))
@@ -165,9 +192,19 @@ def _cmd_correlate(args) -> str:
     return "\n".join([paired.summary(), mantel.summary(), cca.summary(), f"written to {out}"])
 
 
+def _add_dataset_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", help="a Rosetta dataset (cdrp, cdrp-bio, luad, taorf, lincs): keys, controls "
+                                     "and plates come from the registry")
+    p.add_argument("--root", default=".", help="download root of --dataset (see `datasets download`)")
+    p.add_argument("--release", default="csv", choices=["csv", "curated"], help="which release of --dataset")
+    p.add_argument("--level", help="Cell Painting level of --dataset (augmented, normalized, "
+                                   "normalized_variable_selected)")
+
+
 def _add_pair_arguments(p: argparse.ArgumentParser, required: bool = True, out: str | None = None) -> None:
-    p.add_argument("--cp", required=required, help="Cell Painting profiles (replicate level, CSV)")
-    p.add_argument("--ge", required=required, help="L1000 profiles (replicate level, CSV)")
+    _add_dataset_arguments(p)
+    p.add_argument("--cp", help="Cell Painting profiles (replicate level, CSV)")
+    p.add_argument("--ge", help="L1000 profiles (replicate level, CSV)")
     p.add_argument("--key", help="perturbation column present in both files")
     p.add_argument("--cp-key", help="perturbation column of the CP file (default --key)")
     p.add_argument("--ge-key", help="perturbation column of the GE file (default --key)")
@@ -179,12 +216,21 @@ def _add_pair_arguments(p: argparse.ArgumentParser, required: bool = True, out: 
 
 
 def _cmd_datasets_list(args) -> str:
-    from .data.registry import human_size, list_files
+    from .data.registry import LISTING_DATE, human_size, list_files
 
-    table = list_files(args.dataset)
+    table = list_files(args.dataset, release=args.release)
     shown = table[["dataset", "modality", "file", "human_size", "etag"]].rename(columns={"human_size": "size"})
+    if args.release == "curated":
+        return shown.to_string(index=False) + f"\n{len(table)} files (sizes and ETags not published)"
     total = human_size(int(table["size"].sum()))
-    return shown.to_string(index=False) + f"\n{len(table)} files, {total} in all"
+    return (shown.to_string(index=False) + f"\n{len(table)} files, {total} in all (sizes and ETags as listed "
+            f"on {LISTING_DATE}; the files were rewritten since, downloads check the bucket's current ETags)")
+
+
+def _cmd_datasets_info(args) -> str:
+    from .data.registry import get_dataset
+
+    return get_dataset(args.dataset).describe()
 
 
 def _cmd_datasets_download(args) -> str:
@@ -192,18 +238,24 @@ def _cmd_datasets_download(args) -> str:
     from .data.registry import BUCKET_URL
 
     paths = download_dataset(args.dataset, _split(args.files) or None, dest=args.dest,
-                             base_url=args.base_url or BUCKET_URL, progress=not args.quiet)
+                             base_url=args.base_url or BUCKET_URL, progress=not args.quiet, release=args.release)
     return "\n".join(f"verified {p}" for p in paths)
 
 
 def _cmd_report(args) -> str:
-    from .report.build import demo_report, file_report
+    from .report.build import dataset_report, demo_report, file_report
 
     if args.demo:
         report = demo_report(args.out, seed=args.seed, progress=not args.quiet)
+    elif args.dataset:
+        report = dataset_report(args.dataset, args.root, args.out, release=args.release, level=args.level,
+                                cp_controls=_control_spec(args.cp_control),
+                                ge_controls=_control_spec(args.ge_control), n_permutations=args.permutations,
+                                seed=args.seed, progress=not args.quiet)
     else:
         if not (args.cp and args.ge and (args.key or (args.cp_key and args.ge_key))):
-            raise ValueError("give --demo, or --cp, --ge and --key (or --cp-key and --ge-key)")
+            raise ValueError("give --demo, --dataset NAME --root DIR, or --cp, --ge and --key "
+                             "(or --cp-key and --ge-key)")
         report = file_report(args.cp, args.ge, args.cp_key or args.key, args.ge_key or args.key, args.out,
                              cp_controls=_control_spec(args.cp_control),
                              ge_controls=_control_spec(args.ge_control), n_permutations=args.permutations,
@@ -254,8 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_select)
 
     p = sub.add_parser("replicates", help="replicate reproducibility (paper statistic, p/q-values, mAP)")
-    p.add_argument("input", help="replicate-level CSV (or .csv.gz), one row per well")
-    p.add_argument("--perturbation", required=True, help="column naming the perturbation")
+    p.add_argument("input", nargs="?", help="replicate-level CSV (or .csv.gz), one row per well")
+    p.add_argument("--perturbation", help="column naming the perturbation (with --dataset: the registry's)")
+    _add_dataset_arguments(p)
     p.add_argument("--features", default="auto", help="'auto' or comma-separated prefixes")
     p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
     p.add_argument("--plate", help="standardise features within this plate column first")
@@ -264,7 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--percentile", type=float, default=90)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--map", action="store_true", help="also mean average precision")
-    p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: negative controls for --map")
+    p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: negative controls (for --map; with --dataset, "
+                                     "instead of the registry's rules)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(run=_cmd_replicates)
 
@@ -286,12 +340,18 @@ def build_parser() -> argparse.ArgumentParser:
     datasets = p.add_subparsers(dest="datasets_command", required=True)
     q = datasets.add_parser("list", help="files with sizes and ETags")
     q.add_argument("--dataset", help="cdrp, cdrp-bio, luad, taorf or lincs (default: all)")
+    q.add_argument("--release", default="csv", choices=["csv", "curated"])
     q.set_defaults(run=_cmd_datasets_list)
+    q = datasets.add_parser("info", help="a dataset's columns, controls, doses and time points in both releases")
+    q.add_argument("dataset", help="cdrp, cdrp-bio, luad, taorf or lincs")
+    q.set_defaults(run=_cmd_datasets_info)
     q = datasets.add_parser("download", help="verified, resumable download")
     q.add_argument("dataset", help="cdrp, cdrp-bio, luad, taorf or lincs")
     q.add_argument("--files", help="comma-separated short names (see `datasets list`); default all")
     q.add_argument("--dest", default=".", help="download root (the bucket's folder layout below it)")
     q.add_argument("--base-url", help="a mirror or local server instead of the public bucket")
+    q.add_argument("--release", default="csv", choices=["csv", "curated"],
+                   help="csv (the paper's files) or curated (the 2025 parquet files)")
     q.set_defaults(run=_cmd_datasets_download)
 
     p = sub.add_parser("report", help="the whole analysis as a folder of tables, figures and report.md")

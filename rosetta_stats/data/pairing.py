@@ -194,16 +194,19 @@ def read_paired(cp_path, ge_path, cp_perturbation: str, ge_perturbation: str | N
 
 def load_paired(dataset: str, root=".", release: str = "csv", level: str | None = None,
                 match: str | None = None, clean: bool = True, key: str = "perturbation",
-                **cleaning) -> PairedProfiles:
+                cp_controls=None, ge_controls=None, **cleaning) -> PairedProfiles:
     """Load both modalities of a downloaded Rosetta dataset, clean, average to treatment level, pair.
 
     ``level`` is the Cell Painting level (csv: "normalized" by default; curated:
     "augmented"). Keys are matched as the registry says (doses parsed for
     CDRP, CDRP-bio and LINCS; compound + rounded dose in the curated release)
     unless ``match`` says otherwise ("raw": the paper's string matching).
+    ``cp_controls`` / ``ge_controls`` override the registry's control rules.
     """
     ds = get_dataset(dataset)
-    cp = load_profiles(ds.short, "cp", level, root, clean=clean, release=release, **cleaning)
-    ge = load_profiles(ds.short, "ge", None, root, clean=clean, release=release, **cleaning)
+    cp = load_profiles(ds.short, "cp", level, root, clean=clean, release=release, controls=cp_controls,
+                       **cleaning)
+    ge = load_profiles(ds.short, "ge", None, root, clean=clean, release=release, controls=ge_controls,
+                       **cleaning)
     rule = match or ("dose_suffix" if ds.schema("cp", release).key_rule == "dose_suffix" else "raw")
     return pair(treatment_level(cp), treatment_level(ge), key=key, match=rule)

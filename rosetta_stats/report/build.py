@@ -129,6 +129,17 @@ def demo_report(out_dir, seed: int = 0, progress: bool = True) -> Report:
                         progress=progress, preface=preface)
 
 
+def dataset_report(dataset: str, root, out_dir, release: str = "csv", level: str | None = None,
+                   cp_controls=None, ge_controls=None, **options) -> Report:
+    """The report on a downloaded Rosetta dataset (keys, controls and plates from the registry)."""
+    from ..data.read import load_profiles
+
+    cp = load_profiles(dataset, "cp", level, root, release=release, controls=cp_controls)
+    ge = load_profiles(dataset, "ge", None, root, release=release, controls=ge_controls)
+    preface = f"Rosetta dataset {dataset} ({release} release).\n\n"
+    return build_report(cp, ge, out_dir, preface=preface, **options)
+
+
 def file_report(cp_path, ge_path, cp_perturbation: str, ge_perturbation: str, out_dir, cp_controls=None, ge_controls=None,
                 **options) -> Report:
     """The report on two profile files (replicate level)."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..common.validation import check_choice
+from ..data.keys import looks_dose_suffixed, match_keys
 
 if TYPE_CHECKING:  # a type only: statistics never import each other at run time
     from .replicates import ReplicateResult
@@ -53,15 +54,23 @@ class ModalityComparison:
 
 
 def compare_modalities(cp: "ReplicateResult", ge: "ReplicateResult", criterion: str = "above_threshold",
-                       alpha: float = 0.05) -> ModalityComparison:
-    """Cross the reproducible sets of two replicate results (perturbation names must match).
+                       alpha: float = 0.05, match: str = "auto") -> ModalityComparison:
+    """Cross the reproducible sets of two replicate results.
 
-    Only perturbations with >= 2 replicates in both results are categorised.
+    Perturbation names are matched as :func:`rosetta_stats.pair` matches them
+    (``match="auto"`` parses a trailing dose, so ``_10.0`` meets ``_10``;
+    "raw" compares the strings). Only perturbations with >= 2 replicates in
+    both results are categorised.
     """
     check_choice(criterion, CRITERIA, "criterion")
+    check_choice(match, ("auto", "dose_suffix", "raw"), "match")
+    if match == "auto":
+        match = "dose_suffix" if looks_dose_suffixed(cp.table["perturbation"]) or \
+            looks_dose_suffixed(ge.table["perturbation"]) else "raw"
 
     def calls(result: "ReplicateResult") -> pd.Series:
-        t = result.table[result.table["replicate_correlation"].notna()].set_index("perturbation")
+        t = result.table[result.table["replicate_correlation"].notna()]
+        t = t.assign(perturbation=match_keys(t["perturbation"], match).to_numpy()).set_index("perturbation")
         if criterion == "q_value":
             if t["q_value"].isna().all():
                 raise ValueError("criterion='q_value' needs results computed with null='size_matched'")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import matplotlib.image as mpimg
 import pytest
 
-import rosetta_stats as rs
 import rosetta_stats.report.build
 from rosetta_stats.results import folders as handoff
 from rosetta_stats.report.build import FIGURES, TABLES
