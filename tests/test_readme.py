@@ -23,3 +23,14 @@ def test_readme_python_example_runs(tmp_path, monkeypatch, capsys):
     assert set(tables) == {"replicates", "genes"}
     assert len(namespace["wells"]) == 8
     assert "percent replicating" in capsys.readouterr().out
+
+
+def test_readme_rosetta_today_example_runs(capsys):
+    text = (REPO / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "write_rosetta_like" in b]
+    assert len(blocks) == 1
+    namespace: dict = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "48 h vs 24 h" in out
+    assert namespace["paired"].losses["only_cp"].sum() == 0

@@ -90,6 +90,7 @@ def _markdown(preface, rep_cp, rep_ge, overlap, paired, genes, correlations, cca
     lines += ["", "![](replicate_correlation_cp.png)", "![](replicate_correlation_ge.png)", "",
               f"Reproducible (q < 0.05) in both modalities: {c['both']}; only Cell Painting: {c['only_cp']}; "
               f"only L1000: {c['only_ge']}; neither: {c['neither']}.", "", "![](reproducible_overlap.png)", "",
+              "## Pairing", "", "```", paired.summary(), "```", "",
               "## Single-gene predictability", "",
               f"{len(paired.cp)} paired perturbations; {genes.model} with {genes.n_splits}-fold grouped "
               f"cross-validation and {genes.n_permutations} permutations. Median R^2 "
