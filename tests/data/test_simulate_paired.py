@@ -33,3 +33,18 @@ def test_simulator_is_deterministic_and_checks_arguments():
         rs.simulate_paired(linear_genes=0.8, nonlinear_genes=0.5)
     with pytest.raises(ValueError, match="unknown dataset"):
         rs.simulate_paired(style="jump")
+
+
+def test_plate_effects_do_not_make_noise_genes_predictable():
+    """Each modality gets its own plate offsets and layout, so plates carry no shared signature."""
+    sim = rs.simulate_paired(n_perturbations=150, n_replicates=2, n_cp_features=30, n_genes=60,
+                             linear_genes=0.2, nonlinear_genes=0.0, plate_effect=1.0, effect_size=2.0,
+                             reproducible_cp=0.9, reproducible_ge=0.9, seed=11)
+    cp, ge = sim.to_profiles()
+    paired = rs.pair(rs.treatment_level(cp), rs.treatment_level(ge))
+    table = rs.gene_predictability(paired, n_permutations=60, seed=0).table.set_index("gene")
+    noise = table.loc[list(sim.truth.noise_genes), "p_value"]
+    # under the null p <= 0.05 happens with probability 0.05 (+ the 1/61 floor); allow 3 binomial sd
+    bound = 0.05 + 1 / 61 + 3 * (0.05 * 0.95 / len(noise)) ** 0.5
+    assert (noise <= 0.05).mean() <= bound
+    assert (table.loc[list(sim.truth.linear_genes), "p_value"] <= 0.05).mean() >= 0.5
