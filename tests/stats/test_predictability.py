@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 from sklearn.decomposition import PCA
@@ -64,13 +65,32 @@ def test_gcv_matches_its_definition(small):
     basis = RidgeBasis.fit(x)
     alphas = [0.1, 10.0, 1000.0]
     _, table = gcv_alphas(basis, y, alphas)
-    for i, alpha in enumerate(alphas):  # brute force: explicit hat matrix
+    n = len(y)
+    for i, alpha in enumerate(alphas):  # brute force: the full hat matrix, intercept included
         xc = x - x.mean(axis=0)
-        hat = xc @ np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T)
-        yc = y - y.mean(axis=0)
-        rss = ((yc - hat @ yc) ** 2).sum(axis=0)
-        gcv = rss / (len(y) * (1 - np.trace(hat) / len(y)) ** 2)
+        hat = np.full((n, n), 1.0 / n) + xc @ np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T)
+        rss = ((y - hat @ y) ** 2).sum(axis=0)
+        gcv = n * rss / np.trace(np.eye(n) - hat) ** 2
         np.testing.assert_allclose(table[i], gcv, rtol=1e-8)
+
+
+def test_ridge_keeps_its_power_when_features_outnumber_training_rows():
+    """400 features, 160 training rows: GCV must not collapse to the smallest penalty."""
+    rng = np.random.default_rng(4)
+    n, p, n_genes = 200, 400, 40
+    latent = rng.normal(size=(n, 3))
+    x = np.column_stack([latent @ rng.normal(size=(3, 20)) + rng.normal(size=(n, 20)), rng.normal(size=(n, p - 20))])
+    signal = latent @ rng.normal(size=(3, n_genes // 2))
+    y = np.column_stack([signal + rng.normal(size=signal.shape), rng.normal(size=(n, n_genes // 2))])
+    cp = pd.DataFrame(x, columns=[f"Cells_f{i}" for i in range(p)]).assign(pert=[f"p{i}" for i in range(n)])
+    ge = pd.DataFrame(y, columns=[f"{200000 + i}_at" for i in range(n_genes)]).assign(pert=cp["pert"])
+    result = gene_predictability(cp, ge, key="pert", n_permutations=100, seed=0)
+    called = result.table["q_value"] < 0.1
+    planted = np.arange(n_genes) < n_genes // 2
+    assert called[planted].mean() >= 0.9  # recall
+    assert (called & ~planted).sum() <= 0.1 * max(called.sum(), 1)  # false-discovery proportion
+    # the defect this guards against: every gene given the smallest penalty on the grid
+    assert result.table.loc[planted, "alpha"].median() > 10 * min(result.parameters["alpha_grid"])
 
 
 def test_pcr_f_test_equals_statsmodels(small):

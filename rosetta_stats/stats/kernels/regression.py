@@ -6,7 +6,11 @@ penalty a are V diag(s / (s^2 + a)) U' Y. The penalty of each output is chosen
 by generalised cross-validation (GCV), which needs only U' Y:
 
     RSS(a) = ||Y||^2 - ||U'Y||^2 + sum_j (a / (s_j^2 + a))^2 (U'Y)_j^2
-    GCV(a) = RSS(a) / (n (1 - df(a) / n)^2),  df(a) = sum_j s_j^2 / (s_j^2 + a)
+    GCV(a) = n RSS(a) / (n - df(a))^2,  df(a) = 1 + sum_j s_j^2 / (s_j^2 + a)
+
+(the 1 counts the fitted intercept: without it, when features outnumber the
+training rows the centred fit interpolates, RSS and the penalty term vanish
+together and GCV always picks the smallest penalty)
 
 so the grid costs O(rank x outputs) per penalty and the SVD is shared by
 every output and, in permutation tests, by every permutation.
@@ -47,8 +51,10 @@ def gcv_alphas(basis: RidgeBasis, y: np.ndarray, alphas) -> tuple[np.ndarray, np
     s2 = basis.s**2
     shrink = alphas[:, None] / (s2[None, :] + alphas[:, None])  # alphas x rank
     rss = np.maximum(outside[None, :], 0) + (shrink**2) @ (rotated**2)
-    df = (s2[None, :] / (s2[None, :] + alphas[:, None])).sum(axis=1)
-    gcv = rss / (n * (1 - df / n)[:, None] ** 2)
+    df = 1.0 + (s2[None, :] / (s2[None, :] + alphas[:, None])).sum(axis=1)  # + 1: the intercept
+    residual_df = n - df
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gcv = np.where(residual_df[:, None] > 1e-9 * n, n * rss / residual_df[:, None] ** 2, np.inf)
     return alphas[np.argmin(gcv, axis=0)], gcv
 
 
