@@ -25,6 +25,7 @@ from ..data.cleaning import standardize_within
 from .parallel import map_blocks
 from .kernels.sampling import distinct_draws
 from .kernels.similarity import (
+    degenerate_rows,
     draws_mean_correlation,
     first_occurrences,
     group_mean_correlation,
@@ -120,11 +121,12 @@ def replicate_reproducibility(
     notes = []
     values = frame[features]
     missing = values.isna()
-    if missing.to_numpy().any():
-        values = values.interpolate(method="linear", axis=0, limit_direction="both")
     all_nan = values.columns[missing.all().to_numpy()]
     if len(all_nan):
         raise ValueError(f"feature column(s) entirely missing (all NaN): {', '.join(all_nan[:10])}")
+    if missing.to_numpy().any():  # as the paper: linear, down each column, forward only
+        values = values.interpolate(method="linear", axis=0)
+    frame, values = _drop_degenerate_rows(frame, values, perturbation, notes)
     codes, names = pd.factorize(frame[perturbation], sort=True)
     if len(names) < 2:
         raise ValueError(f"need at least 2 perturbations in {perturbation!r}; found {len(names)}")
@@ -148,8 +150,12 @@ def replicate_reproducibility(
     observed = group_mean_correlation(kept_units, u_starts[u_counts > 0], u_counts[u_counts > 0])
     replicate_correlation = np.full(len(names), np.nan)
     replicate_correlation[u_counts > 0] = observed
-    if not (n_rows_per >= 2).any():
-        raise ValueError(f"no perturbation in {perturbation!r} has 2 or more replicates")
+    if not (u_counts >= 2).any():
+        raise ValueError(f"no perturbation in {perturbation!r} has 2 or more distinct replicates")
+    identical = int(((n_rows_per >= 2) & (u_counts < 2)).sum())
+    if identical:
+        notes.append(f"{identical} perturbation(s) whose wells are all identical have no statistic and are "
+                     "left out of percent replicating")
 
     rng = np.random.default_rng(seed)
     picks = starts + (rng.random(len(names)) * n_rows_per).astype(int)
@@ -157,7 +163,7 @@ def replicate_reproducibility(
     threshold = pairwise_quantile(units[picks], percentile / 100.0, mapper=mapper)
     pairs = distinct_draws(len(picks), 2, 20_000, rng)
     null_sample = np.einsum("ij,ij->i", units[picks[pairs[:, 0]]], units[picks[pairs[:, 1]]])
-    has_reps = n_rows_per >= 2
+    has_reps = u_counts >= 2
     above = replicate_correlation > threshold
     percent = 100.0 * float(np.mean(above[has_reps]))
 
@@ -178,6 +184,23 @@ def replicate_reproducibility(
     return ReplicateResult(table, float(threshold), float(percentile), percent, int(len(names)),
                            null, int(n_null) if null == "size_matched" else 0, seed, tuple(notes),
                            null_sample)
+
+
+def _drop_degenerate_rows(frame, values, perturbation, notes):
+    """Leave out rows with NaN/inf (after interpolation) or no variance, with a note that counts them."""
+    non_finite, constant = degenerate_rows(values.to_numpy(dtype=float))
+    bad = non_finite | constant
+    if not bad.any():
+        return frame, values
+    affected = sorted(map(str, frame.loc[bad, perturbation].unique()))
+    parts = [f"{int(non_finite.sum())} with NaN or infinite values"] if non_finite.any() else []
+    parts += [f"{int(constant.sum())} constant"] if constant.any() else []
+    notes.append(f"left out {int(bad.sum())} row(s) without a correlation ({', '.join(parts)}) from "
+                 f"{len(affected)} perturbation(s): {', '.join(affected[:5])}{' ...' if len(affected) > 5 else ''}")
+    keep = ~bad
+    if not keep.any():
+        raise ValueError("every row holds NaN/infinite values or is constant: nothing to correlate")
+    return frame[keep], values[keep]
 
 
 def _null_block(rows: np.ndarray, units: np.ndarray) -> np.ndarray:

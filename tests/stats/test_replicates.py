@@ -15,7 +15,7 @@ from rosetta_stats.stats.replicates import replicate_reproducibility
 
 def brute_force_replicate_correlation(frame, perturbation, features):
     """The paper's loop, written plainly: interpolate, per perturbation drop duplicates, mean pair corr."""
-    values = frame[features].interpolate(method="linear", axis=0, limit_direction="both")
+    values = frame[features].interpolate(method="linear", axis=0)  # forward only, as pandas (and the paper)
     data = pd.concat([frame[[perturbation]], values], axis=1)
     out = {}
     for pert, group in data.groupby(perturbation):
@@ -96,7 +96,7 @@ def test_same_seed_same_numbers_and_bad_input(messy):
         replicate_reproducibility(messy, "pertt", features)
     with pytest.raises(ValueError, match="at least 2 perturbations"):
         replicate_reproducibility(messy.assign(pert="one"), "pert", features)
-    with pytest.raises(ValueError, match="2 or more replicates"):
+    with pytest.raises(ValueError, match="2 or more distinct replicates"):
         replicate_reproducibility(messy.assign(pert=[f"x{i}" for i in range(len(messy))]), "pert", features)
     with pytest.raises(ValueError, match="non-numeric"):
         replicate_reproducibility(messy, "pert", features + ["pert"])
@@ -115,3 +115,81 @@ def test_per_plate_option_equals_standardizing_first():
                            direct.table["replicate_correlation"].fillna(0))
     with pytest.raises(ValueError, match="Metadata_Plat.*did you mean"):
         replicate_reproducibility(cp, plate="Metadata_Plat")
+
+
+def _wells(seed=0, n_perts=40, reps=3, n_features=30):
+    rng = np.random.default_rng(seed)
+    effects = rng.normal(size=(n_perts, n_features))
+    perts = np.repeat([f"p{i:02d}" for i in range(n_perts)], reps)
+    values = effects[np.repeat(np.arange(n_perts), reps)] * (np.arange(n_perts) % 2)[np.repeat(np.arange(n_perts), reps), None]
+    values = values + rng.normal(size=values.shape)
+    frame = pd.DataFrame(values, columns=[f"Cells_f{i}" for i in range(n_features)])
+    frame.insert(0, "pert", perts)
+    return frame
+
+
+@pytest.mark.parametrize("bad", ["zero", "inf", "nan_first_row"])
+def test_one_degenerate_well_never_gives_a_nan_threshold(bad):
+    frame = _wells()
+    features = [c for c in frame.columns if c.startswith("Cells_")]
+    clean = replicate_reproducibility(frame, "pert", features, n_null=200, seed=1)
+    broken = frame.copy()
+    if bad == "zero":
+        broken.loc[4, features] = 0.0
+    elif bad == "inf":
+        broken.loc[4, features[3]] = np.inf
+    else:
+        broken.loc[0, features[2]] = np.nan  # the paper interpolates forward only: row 0 stays NaN
+    result = replicate_reproducibility(broken, "pert", features, n_null=200, seed=1)
+    assert np.isfinite(result.threshold)
+    assert result.percent_replicating > 0
+    assert any("left out 1 row(s) without a correlation" in n for n in result.notes)
+    table = result.table.set_index("perturbation")
+    assert table["p_value"][table["replicate_correlation"].isna()].isna().all()
+    # the affected perturbation is scored on its remaining wells, exactly as the plain loop does
+    affected = broken.loc[0 if bad == "nan_first_row" else 4, "pert"]
+    kept = broken.drop(index=0 if bad == "nan_first_row" else 4)
+    expected = brute_force_replicate_correlation(kept[kept["pert"] == affected].reset_index(drop=True), "pert",
+                                                 features)[affected]
+    assert table.loc[affected, "replicate_correlation"] == pytest.approx(expected, abs=1e-10)
+    assert abs(result.threshold - clean.threshold) < 0.05
+
+
+def test_huge_values_are_correlated_not_lost():
+    frame = _wells(seed=2)
+    features = [c for c in frame.columns if c.startswith("Cells_")]
+    scaled = frame.copy()
+    scaled.loc[5, features] = scaled.loc[5, features] * 1e306  # correlation does not see the scale
+    a = replicate_reproducibility(frame, "pert", features, null="paper", seed=0)
+    b = replicate_reproducibility(scaled, "pert", features, null="paper", seed=0)
+    np.testing.assert_allclose(a.table["replicate_correlation"], b.table["replicate_correlation"], atol=1e-12)
+    assert a.threshold == pytest.approx(b.threshold, abs=1e-12)
+
+
+def test_exact_duplicates_are_all_found_at_l1000_width():
+    rng = np.random.default_rng(3)
+    perts = np.repeat([f"p{i}" for i in range(100)], 3)
+    frame = pd.DataFrame(rng.normal(size=(300, 978)), columns=[f"{i}_at" for i in range(978)]).assign(pert=perts)
+    extra = frame.iloc[rng.integers(0, 300, 120)]  # exact copies within their own perturbation
+    frame = pd.concat([frame, extra], ignore_index=True).sample(frac=1, random_state=0)
+    genes = [c for c in frame.columns if c.endswith("_at")]
+    result = replicate_reproducibility(frame, "pert", genes, null="paper")
+    expected = int(frame.duplicated().sum())
+    assert expected > 100
+    assert f"dropped {expected} duplicate row(s)" in " ".join(result.notes)
+
+
+def test_percent_replicating_counts_only_perturbations_with_replicates():
+    frame = _wells(seed=4)
+    singles = _wells(seed=5, n_perts=30, reps=1).assign(pert=lambda d: "single_" + d["pert"])
+    twins = frame[frame["pert"] == "p01"].iloc[:1]
+    identical = pd.concat([twins, twins]).assign(pert="identical")  # all wells equal: no statistic
+    data = pd.concat([frame, singles, identical], ignore_index=True)
+    features = [c for c in frame.columns if c.startswith("Cells_")]
+    result = replicate_reproducibility(data, "pert", features, null="paper", seed=0)
+    table = result.table.set_index("perturbation")
+    scored = table["replicate_correlation"].notna()
+    expected = 100 * (table.loc[scored, "replicate_correlation"] > result.threshold).mean()
+    assert result.percent_replicating == pytest.approx(expected)
+    assert scored.sum() == 40  # not the 30 singletons, not the identical pair
+    assert any("all identical" in n for n in result.notes)

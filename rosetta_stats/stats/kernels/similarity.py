@@ -11,11 +11,16 @@ import pandas as pd
 
 
 def unit_rows(values: np.ndarray, inplace: bool = False) -> np.ndarray:
-    """Centre each row and scale it to length 1 (a constant row becomes NaN).
+    """Centre each row and scale it to length 1 (a constant or non-finite row becomes NaN).
 
-    With ``inplace`` the float64 input is overwritten instead of copied.
+    Rows are first divided by their largest absolute value, so values near the
+    float limit (1e308) neither overflow nor lose the row. With ``inplace`` the
+    float64 input is overwritten instead of copied.
     """
     centred = values if inplace else values.astype(float, copy=True)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        peak = np.abs(centred).max(axis=1, keepdims=True) if centred.shape[1] else np.ones((len(centred), 1))
+        centred /= np.where((peak > 0) & np.isfinite(peak), peak, np.nan)
     centred -= centred.mean(axis=1, keepdims=True)
     norms = np.sqrt(np.einsum("ij,ij->i", centred, centred))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -23,14 +28,24 @@ def unit_rows(values: np.ndarray, inplace: bool = False) -> np.ndarray:
     return centred
 
 
+def degenerate_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows holding NaN or +-inf, finite rows that are constant): neither has a correlation."""
+    non_finite = ~np.isfinite(values).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        constant = ~non_finite & (np.nanmax(values, axis=1, initial=-np.inf) ==
+                                  np.nanmin(values, axis=1, initial=np.inf))
+    return non_finite, constant
+
+
 def first_occurrences(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Mask of rows that are not an exact repeat of an earlier row with the same code.
 
-    Rows are fingerprinted by a fixed random projection (memory O(rows)); rows
-    whose (code, fingerprint) repeats are then compared exactly with the first.
+    Rows are hashed from their exact bit patterns, one column at a time
+    (memory O(rows); no floating-point arithmetic, so equal rows always hash
+    alike); rows whose (code, hash) repeats are then compared exactly with the first.
     """
-    projection = np.random.default_rng(20211).normal(size=values.shape[1])
-    fingerprint = pd.DataFrame({"code": codes, "print": values @ projection})
+    hashes = pd.util.hash_pandas_object(pd.DataFrame(values, copy=False), index=False).to_numpy()
+    fingerprint = pd.DataFrame({"code": codes, "print": hashes})
     mask = np.ones(len(values), dtype=bool)
     repeated = np.flatnonzero(fingerprint.duplicated().to_numpy())
     if len(repeated):
