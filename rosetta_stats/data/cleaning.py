@@ -7,7 +7,8 @@ off, and each records what it did in ``Profiles.notes``:
 2. ``drop_sparse_features``: features with more than 5% NaN;
 3. ``drop_flat_features``: features with standard deviation below 1e-4;
 4. ``interpolate_missing``: remaining NaN filled by linear interpolation down
-   each column (ends filled from the nearest value);
+   each column, forward only as the paper did (pandas' default: a NaN before
+   a column's first value stays NaN, and statistics leave such rows out);
 5. ``standardize_per_plate`` (optional): z-score every feature within each plate.
 
 """
@@ -52,15 +53,25 @@ def drop_flat_features(profiles: Profiles, min_std: float = 1e-4) -> Profiles:
     return _drop(profiles, std.index[~(std >= min_std)].tolist(), f"standard deviation < {min_std:g}")
 
 
-def interpolate_missing(profiles: Profiles) -> Profiles:
-    """Fill NaN by linear interpolation down each feature column (both ends too)."""
+def interpolate_missing(profiles: Profiles, direction: str = "forward") -> Profiles:
+    """Fill NaN by linear interpolation down each feature column.
+
+    ``direction="forward"`` is the paper's (pandas' default): NaN before a
+    column's first value stay; "both" also fills them from the nearest value.
+    """
+    if direction not in ("forward", "both"):
+        raise ValueError(f"unknown direction {direction!r}; choose one of: forward, both")
     feats = list(profiles.features)
     n_missing = int(profiles.data[feats].isna().sum().sum())
     if not n_missing:
         return profiles
     data = profiles.data.copy()
-    data[feats] = data[feats].interpolate(method="linear", limit_direction="both", axis=0)
-    return profiles.with_data(data, note=f"interpolated {n_missing} missing values")
+    data[feats] = data[feats].interpolate(method="linear", limit_direction=direction, axis=0)
+    left = int(data[feats].isna().sum().sum())
+    note = f"interpolated {n_missing - left} missing values ({direction})"
+    if left:
+        note += f"; {left} before a column's first value stay NaN"
+    return profiles.with_data(data, note=note)
 
 
 def standardize_within(frame: pd.DataFrame, features: list[str], group: str) -> pd.DataFrame:

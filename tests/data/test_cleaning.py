@@ -28,3 +28,16 @@ def test_cleaning_steps_do_what_they_say():
     np.testing.assert_allclose(grouped.std(), 1)
     with pytest.raises(ValueError, match="every feature was dropped"):
         cleaning.drop_flat_features(rs.Profiles.from_frame(frame[["pert", "Cells_flat"]], "cp", "pert"))
+
+
+def test_interpolation_is_forward_only_as_the_paper():
+    frame = pd.DataFrame({"pert": list("aabb"), "Cells_x": [np.nan, 1.0, np.nan, 3.0],
+                          "Cells_y": [1.0, 2.0, 3.0, 4.0]})
+    p = rs.Profiles.from_frame(frame, "cp", "pert")
+    forward = cleaning.interpolate_missing(p)
+    # pandas' own default, written out: the leading NaN stays, the inner one is the mean of its neighbours
+    assert forward.data["Cells_x"].isna().tolist() == [True, False, False, False]
+    assert forward.data["Cells_x"].iloc[2] == 2.0
+    assert "1 before a column's first value stay NaN" in forward.notes[-1]
+    both = cleaning.interpolate_missing(p, direction="both")
+    assert both.data["Cells_x"].tolist() == [1.0, 1.0, 2.0, 3.0]
