@@ -3,29 +3,40 @@
 Each replicate row of a perturbation is a query. Its positives are the other
 replicates of the same perturbation; its negatives are the negative-control
 rows (``negatives="negcon"``) or every row of every other (non-control)
-perturbation (``negatives="others"``). Candidates are ranked by cosine similarity of the
-centred profiles (Pearson correlation), the query's average precision is the
-mean of the precision at each positive, and a perturbation's mAP is the mean
-over its replicate rows.
+perturbation (``negatives="others"``). Candidates are ranked by cosine
+similarity of the centred profiles (Pearson correlation); ties count against
+the positive, as sklearn's ``average_precision_score``. A query's average
+precision is the mean of the precision at each positive, and a
+perturbation's mAP is the mean over its replicate rows.
 
-The permutation null ranks the same numbers of positives and negatives at
-random, so ``p = (1 + #{null mAP >= observed}) / (1 + n_null)`` for each
-perturbation; q-values are Benjamini-Hochberg over perturbations.
+Null (``null="random_sets"``, the default): sets of k non-control wells drawn
+from k different perturbations, scored exactly as a real group of k
+replicates (each member a query, the others its positives, the same
+negatives), so the null keeps what a perturbation's k queries share: their
+positive similarities. ``p = (1 + #{null mAP >= observed}) / (1 + n_null)``
+per perturbation, one null per replicate count; q-values are
+Benjamini-Hochberg over perturbations. ``null="per_query"`` is the
+copairs-style null (k independent random rankings averaged), kept for
+comparison: it ignores that shared structure and its p-values run small.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
-from ..data.profiles import Profiles
-from .kernels.ranking import random_average_precision, replicate_average_precision
-from .kernels.similarity import unit_rows
-from .profile_inputs import profile_inputs
-from .multiple_testing import bh_qvalues
 from ..common.validation import check_choice, rows_matching
+from ..data.profiles import Profiles
+from .kernels.ranking import average_precision_of_groups, random_average_precision
+from .kernels.sampling import distinct_draws
+from .kernels.similarity import degenerate_rows, unit_rows
+from .multiple_testing import bh_qvalues
+from .parallel import map_blocks
+from .profile_inputs import profile_inputs
 
 NEGATIVES = ("negcon", "others")
+NULLS = ("random_sets", "per_query")
 
 
 @dataclass(frozen=True)
@@ -37,11 +48,16 @@ class AveragePrecisionResult:
     n_null: int
     seed: int | None
     notes: tuple[str, ...] = field(default=())
+    null: str = "random_sets"
+
+    @property
+    def parameters(self) -> dict:
+        return {"negatives": self.negatives, "null": self.null, "n_null": self.n_null, "seed": self.seed}
 
     def summary_dict(self) -> dict:
         scored = self.table["mean_average_precision"].notna()
         return {
-            "negatives": self.negatives, "n_null": self.n_null, "seed": self.seed,
+            **self.parameters,
             "n_perturbations": int(scored.sum()),
             "mean_map": float(self.table.loc[scored, "mean_average_precision"].mean()),
             "fraction_q_below_0.05": float((self.table.loc[scored, "q_value"] < 0.05).mean()),
@@ -54,9 +70,25 @@ class AveragePrecisionResult:
             "Mean average precision of replicate retrieval",
             f"  negatives: {self.negatives}; perturbations scored: {s['n_perturbations']}",
             f"  average mAP: {s['mean_map']:.3f}; share with q < 0.05: {s['fraction_q_below_0.05']:.1%}",
-            f"  null: {self.n_null} random rankings per perturbation size, seed={self.seed}",
+            f"  null: {self.null}, {self.n_null} draws per replicate count, seed={self.seed}",
         ]
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+
+
+def _null_block(draws, units, reference, query_codes, reference_codes, others: bool) -> np.ndarray:
+    """mAP of each drawn set of rows, scored exactly as a real group (draws: n_sets x k row indices)."""
+    n_sets, k = draws.shape
+    members = units[draws.ravel()]
+    member_codes = query_codes[draws]  # (sets, k)
+    starts = np.arange(0, n_sets * k, k)
+    excluded = None
+    if others:
+        def excluded(flat_rows):
+            codes = member_codes[flat_rows // k]  # (rows, k): every member's perturbation is left out
+            return (reference_codes[None, None, :] == codes[:, :, None]).any(axis=1)
+    ap, _ = average_precision_of_groups(members, starts, np.full(n_sets, k), reference, excluded,
+                                        block_rows=256)
+    return ap.reshape(n_sets, k).mean(axis=1)
 
 
 def mean_average_precision(
@@ -67,15 +99,24 @@ def mean_average_precision(
     controls=None,
     n_null: int = 1000,
     seed: int | None = 0,
+    null: str = "random_sets",
+    progress: bool = False,
+    client=None,
 ) -> AveragePrecisionResult:
     """mAP of each perturbation's replicates against negative controls or all others.
 
     ``controls`` (dict of column values or boolean mask) marks the negative
-    controls; a Profiles object brings its own (``control_type == "negcon"``).
-    Control rows are never queries. Features must be finite: a NaN would make
-    every similarity NaN and the ranking meaningless, so it is an error.
+    controls; a Profiles object brings its own. Control rows are never
+    queries. Rows holding NaN/inf or constant rows have no similarity: they
+    are left out with a note that counts them. ``null``: "random_sets"
+    (exchangeable with real groups; see the module) or "per_query" (the
+    copairs-style null). With a ``dask.distributed.Client`` the null's sets
+    are scored on its workers (drawn here: same seed, same numbers).
     """
     check_choice(negatives, NEGATIVES, "negatives")
+    check_choice(null, NULLS, "null")
+    if int(n_null) < 1:
+        raise ValueError(f"n_null must be at least 1; got {n_null}")
     is_profiles = isinstance(profiles_or_frame, Profiles)
     frame, perturbation, features = profile_inputs(profiles_or_frame, perturbation, features)
     if controls is not None:
@@ -88,13 +129,15 @@ def mean_average_precision(
         raise ValueError("negatives='negcon' needs negative-control rows: pass controls=... "
                          "(e.g. {'Metadata_pert_type': 'control'}) or use negatives='others'")
     matrix = frame[features].to_numpy(dtype=float)
-    bad = ~np.isfinite(matrix)
+    notes = []
+    non_finite, constant = degenerate_rows(matrix)
+    bad = non_finite | constant
     if bad.any():
-        raise ValueError(f"features must be finite for mAP: {int(bad.any(axis=1).sum())} row(s) and "
-                         f"{int(bad.any(axis=0).sum())} column(s) hold NaN or inf; clean them first "
-                         "(rosetta_stats.clean_profiles)")
+        notes.append(f"left out {int(bad.sum())} row(s) without a similarity ({int(non_finite.sum())} with NaN "
+                     f"or infinite values, {int(constant.sum())} constant)")
+    usable = ~bad
     units_all = unit_rows(matrix)
-    queries = ~control & frame[perturbation].notna().to_numpy()
+    queries = ~control & frame[perturbation].notna().to_numpy() & usable
     codes, names = pd.factorize(frame.loc[queries, perturbation], sort=True)
     order = np.argsort(codes, kind="stable")
     codes = codes[order]
@@ -102,38 +145,59 @@ def mean_average_precision(
     counts = np.bincount(codes, minlength=len(names))
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     if not (counts >= 2).any():
-        raise ValueError(f"no perturbation in {perturbation!r} has 2 or more replicates")
-
-    if negatives == "negcon":
-        reference, same_group = units_all[control], None
+        raise ValueError(f"no perturbation in {perturbation!r} has 2 or more usable replicates")
+    others = negatives == "others"
+    if others:
+        reference, reference_codes = units, codes
+        excluded = lambda rows: codes[rows][:, None] == codes[None, :]  # noqa: E731
     else:
-        reference = units
-        same_group = lambda rows: codes[rows][:, None] == codes[None, :]  # noqa: E731
-    ap, n_neg = replicate_average_precision(units, starts, counts, reference, same_group)
-    group_of_row = codes
-    sums = np.bincount(group_of_row, weights=np.nan_to_num(ap), minlength=len(names))
+        reference, reference_codes, excluded = units_all[control & usable], np.full((control & usable).sum(), -1), None
+        if not len(reference):
+            raise ValueError("every negative-control row is constant or holds NaN/inf")
+    ap, n_neg = average_precision_of_groups(units, starts, counts, reference, excluded)
+    sums = np.bincount(codes, weights=np.nan_to_num(ap), minlength=len(names))
     map_values = np.where(counts >= 2, sums / np.maximum(counts, 1), np.nan)
     n_negatives = np.full(len(names), np.nan)
-    n_negatives[group_of_row] = n_neg
+    n_negatives[codes] = n_neg
 
     rng = np.random.default_rng(seed)
     p_values = np.full(len(names), np.nan)
+    ks = sorted({int(k) for k in counts if k >= 2})
+    nulls = {}
+    if null == "random_sets":
+        sizes = [k for k in ks if k <= len(names)]
+        blocks, owners = [], []
+        for k in sizes:
+            chosen = distinct_draws(len(names), k, n_null, rng)  # k different perturbations
+            rows = starts[chosen] + (rng.random(chosen.shape) * counts[chosen]).astype(int)
+            for s in range(0, n_null, 250):
+                blocks.append(rows[s:s + 250])
+                owners.append(k)
+        shared = {"units": units, "reference": reference, "query_codes": codes,
+                  "reference_codes": reference_codes, "others": others}
+        values = map_blocks(_null_block, blocks, shared, client, progress=progress, desc="mAP null")
+        for k in sizes:
+            nulls[k] = np.sort(np.concatenate([v for o, v in zip(owners, values) if o == k]))
+        if len(sizes) < len(ks):
+            notes.append(f"replicate counts above the number of perturbations ({len(names)}) have no null")
+    else:
+        for k in ks:
+            m = int(np.nanmedian(n_negatives[counts == k]))
+            nulls[k] = np.sort(random_average_precision(k - 1, m, n_null * k, rng).reshape(n_null, k).mean(axis=1))
     floor_notes = []
-    for k, m in sorted({(int(k), int(m)) for k, m in zip(counts, n_negatives) if k >= 2}):
-        members = np.flatnonzero((counts == k) & (n_negatives == m))
-        null = random_average_precision(k - 1, m, n_null * k, rng).reshape(n_null, k).mean(axis=1)
-        null.sort()
-        at_least = n_null - np.searchsorted(null, map_values[members] - 1e-12, side="left")
+    for k, null_values in nulls.items():
+        members = np.flatnonzero((counts == k) & np.isfinite(map_values))
+        at_least = n_null - np.searchsorted(null_values, map_values[members] - 1e-12, side="left")
         p_values[members] = (1.0 + at_least) / (1.0 + n_null)
-        best_possible = (1.0 + (null >= 1 - 1e-12).sum()) / (1.0 + n_null)  # p of a perfect mAP
+        best_possible = (1.0 + (null_values >= 1 - 1e-12).sum()) / (1.0 + n_null)  # p of a perfect mAP
         if best_possible > 0.05:
-            floor_notes.append(f"{len(members)} perturbation(s) with {k} replicates among {m} negatives "
-                               f"cannot reach p < 0.05 (a perfect mAP has p = {best_possible:.3f})")
+            floor_notes.append(f"{len(members)} perturbation(s) with {k} replicates cannot reach p < 0.05 "
+                               f"(a perfect mAP has p = {best_possible:.3f})")
     table = pd.DataFrame({
         "perturbation": names, "n_replicates": counts, "n_negatives": n_negatives,
         "mean_average_precision": map_values, "p_value": p_values, "q_value": bh_qvalues(p_values),
     })
-    notes = [f"smallest attainable p-value is {1 / (1 + n_null):.2g} (n_null={n_null})", *floor_notes]
+    notes += [f"smallest attainable p-value is {1 / (1 + n_null):.2g} (n_null={n_null})", *floor_notes]
     if negatives == "negcon":
-        notes.append(f"{int(control.sum())} negative-control rows used as negatives")
-    return AveragePrecisionResult(table, negatives, int(n_null), seed, tuple(notes))
+        notes.append(f"{int((control & usable).sum())} negative-control rows used as negatives")
+    return AveragePrecisionResult(table, negatives, int(n_null), seed, tuple(notes), null)

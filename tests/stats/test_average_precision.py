@@ -1,6 +1,8 @@
 """mAP against sklearn's average_precision_score per query, and on planted truth."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -71,12 +73,17 @@ def test_planted_replicates_are_retrieved_and_null_is_calibrated():
     assert table.loc[planted, "mean_average_precision"].mean() > table.loc[null, "mean_average_precision"].mean()
 
 
-def test_nan_features_are_refused_with_counts(wells):
+def test_rows_without_a_similarity_are_left_out_and_counted(wells):
     features = [c for c in wells.columns if c.startswith("Cells_")]
     broken = wells.copy()
     broken.loc[[0, 3], features[2]] = np.nan
-    with pytest.raises(ValueError, match="2 row\\(s\\) and 1 column\\(s\\) hold NaN"):
-        mean_average_precision(broken, "pert", features, controls={"type": "control"})
+    broken.loc[5, features] = 1.0  # a constant row: no correlation with anything
+    result = mean_average_precision(broken, "pert", features, controls={"type": "control"}, n_null=100)
+    assert "left out 3 row(s) without a similarity (2 with NaN or infinite values, 1 constant)" in result.notes
+    kept = broken.drop(index=[0, 3, 5])
+    again = mean_average_precision(kept, "pert", features, controls={"type": "control"}, n_null=100)
+    pd.testing.assert_series_equal(result.table["mean_average_precision"], again.table["mean_average_precision"])
+    assert (result.table["mean_average_precision"].dropna().between(0, 1)).all()
 
 
 def test_negcon_needs_controls(wells):
@@ -96,9 +103,48 @@ def test_few_replicates_and_controls_are_said_to_limit_p_values():
     frame.loc[frame["pert"] == "p0", frame.columns[:8]] = 5.0 * rng.normal(size=8)  # identical replicates
     result = mean_average_precision(frame, "pert", list(frame.columns[:8]), controls={"pert": "DMSO"},
                                     n_null=2000, seed=0)
-    # each of the 2 queries ranks 1 positive among 4 candidates: a perfect mAP has p = (1/4)^2
-    assert any("10 perturbation(s) with 2 replicates among 3 negatives cannot reach p < 0.05" in n
-               for n in result.notes)
+    assert any("10 perturbation(s) with 2 replicates cannot reach p < 0.05" in n for n in result.notes)
     p0 = result.table.set_index("perturbation").loc["p0"]
     assert p0["mean_average_precision"] == 1.0
-    assert p0["p_value"] == pytest.approx(1 / 16, abs=0.015)
+    # independent twin of the null: every pair of wells from two different perturbations, scored by sklearn
+    wells = frame[frame["pert"] != "DMSO"].reset_index(drop=True)
+    values = wells[frame.columns[:8]].to_numpy()
+    controls = frame.loc[frame["pert"] == "DMSO", frame.columns[:8]].to_numpy()
+    corr = np.corrcoef(np.vstack([values, controls]))
+    perfect = []
+    for i, j in itertools.combinations(range(len(wells)), 2):
+        if wells["pert"][i] == wells["pert"][j]:
+            continue
+        aps = [average_precision_score([1, 0, 0, 0], corr[q, [o, *range(len(values), len(values) + 3)]])
+               for q, o in ((i, j), (j, i))]
+        perfect.append(np.mean(aps) >= 1 - 1e-12)
+    expected = (1 + 2000 * np.mean(perfect)) / 2001
+    assert p0["p_value"] == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / 2000))
+    # the copairs-style null treats the two queries as independent: (1/4)^2
+    per_query = mean_average_precision(frame, "pert", list(frame.columns[:8]), controls={"pert": "DMSO"},
+                                       n_null=2000, seed=0, null="per_query")
+    assert per_query.table.set_index("perturbation").loc["p0", "p_value"] == pytest.approx(1 / 16, abs=0.015)
+
+
+def test_ties_are_ranked_as_sklearn_ranks_them():
+    """A positive tied with negatives gets no benefit of the doubt (identical wells make exact ties)."""
+    rng = np.random.default_rng(7)
+    controls = rng.normal(size=(6, 10))
+    controls = np.vstack([controls, controls[:3]])  # repeated control wells: tied negatives
+    a = rng.normal(size=10)
+    rows = np.vstack([a, controls[0], a + 0.01 * rng.normal(size=10), controls[1]])  # positives equal to negatives
+    perts = ["x", "x", "y", "y"]
+    frame = pd.DataFrame(np.vstack([rows, controls]), columns=[f"Cells_{i}" for i in range(10)])
+    frame["pert"] = perts + ["DMSO"] * len(controls)
+    features = [c for c in frame.columns if c.startswith("Cells_")]
+    result = mean_average_precision(frame, "pert", features, controls={"pert": "DMSO"}, n_null=50)
+    corr = np.corrcoef(frame[features].to_numpy())
+    negatives = list(range(4, len(frame)))
+    expected = {}
+    for pert, (q1, q2) in (("x", (0, 1)), ("y", (2, 3))):
+        aps = [average_precision_score([1] + [0] * len(negatives), corr[q, [o, *negatives]]) for q, o in ((q1, q2), (q2, q1))]
+        expected[pert] = np.mean(aps)
+    ours = result.table.set_index("perturbation")["mean_average_precision"]
+    assert ours["x"] == pytest.approx(expected["x"], abs=1e-12)
+    assert ours["y"] == pytest.approx(expected["y"], abs=1e-12)
+    assert expected["x"] < 1.0  # the tie really costs something

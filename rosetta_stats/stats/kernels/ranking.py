@@ -1,4 +1,9 @@
-"""numpy kernels for average precision: ranks of positives among negatives, arrays in and out."""
+"""numpy kernels for average precision: ranks of positives among negatives, arrays in and out.
+
+Ties are ranked as sklearn's ``average_precision_score`` ranks them: a
+positive's precision counts every candidate scoring at least as high as it
+(positives and negatives alike), so a tie never favours the positive.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +12,7 @@ from .sampling import distinct_draws
 
 
 def average_precision_from_ranks(ranks: np.ndarray) -> np.ndarray:
-    """AP per row from the 1-based ranks of its positives (any order within the row)."""
+    """AP per row from the 1-based ranks of its positives (distinct ranks, any order within the row)."""
     ranks = np.sort(ranks, axis=1)
     hits = np.arange(1, ranks.shape[1] + 1)
     return (hits / ranks).mean(axis=1)
@@ -19,24 +24,27 @@ def random_average_precision(n_positives: int, n_negatives: int, n_draws: int, r
     return average_precision_from_ranks(positions + 1.0)
 
 
-def _count_greater(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """For each row r and each value v of values[r], how many of sorted_rows[r] exceed v.
+def _count_at_least(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each row r and each value v of values[r], how many of sorted_rows[r] are >= v.
 
-    All entries lie in [-2, 1]; shifting row r by 4 r makes the rows one sorted
-    vector, so a single searchsorted answers every row at once.
+    Entries lie in [-2, 1] (excluded candidates hold -3); shifting row r by 8 r
+    makes the rows one sorted vector, so one searchsorted answers every row.
     """
     n_rows, width = sorted_rows.shape
-    shift = 4.0 * np.arange(n_rows)[:, None]
+    shift = 8.0 * np.arange(n_rows)[:, None]
     flat = (sorted_rows + shift).ravel()
-    position = np.searchsorted(flat, (values + shift).ravel(), side="right").reshape(values.shape)
+    position = np.searchsorted(flat, (values + shift).ravel(), side="left").reshape(values.shape)
     return (np.arange(1, n_rows + 1)[:, None] * width) - position
 
 
-def replicate_average_precision(units, starts, counts, negatives, same_group=None, block_rows=1024):
+EXCLUDED = -3.0  # similarity given to candidates that are not negatives of a query
+
+
+def average_precision_of_groups(units, starts, counts, negatives, excluded=None, block_rows=1024):
     """AP of every row retrieving its group's other rows among them plus ``negatives``.
 
     ``units``: unit rows sorted by group, groups at ``starts`` of size ``counts``;
-    ``negatives``: unit rows that are never positives; ``same_group(rows)`` may
+    ``negatives``: unit rows that are never positives; ``excluded(rows)`` may
     return a boolean (len(rows), len(negatives)) mask of negatives to leave out
     (used when the negatives are all other perturbations' rows).
     Returns (ap per row, number of negatives per row); rows of groups of < 2 are NaN.
@@ -50,20 +58,22 @@ def replicate_average_precision(units, starts, counts, negatives, same_group=Non
         off_diagonal = ~np.eye(k, dtype=bool)
         per_block = max(1, block_rows // k)
         for b in range(0, len(groups), per_block):
-            block_rows_idx = rows[b:b + per_block]
-            members = units[block_rows_idx]  # (g, k, F)
+            block = rows[b:b + per_block]
+            members = units[block]  # (g, k, F)
             within = np.einsum("gif,gjf->gij", members, members)
             positives = within[:, off_diagonal].reshape(-1, k - 1)  # (g k, k - 1)
-            flat_rows = block_rows_idx.ravel()
+            flat_rows = block.ravel()
             against = units[flat_rows] @ negatives.T
-            if same_group is not None:
-                against[same_group(flat_rows)] = -2.0
-            usable = (against > -2.0).sum(axis=1)
+            if excluded is not None:
+                against[excluded(flat_rows)] = EXCLUDED
+            usable = (against > EXCLUDED).sum(axis=1)
             against.sort(axis=1)
-            greater = _count_greater(against, positives)
-            ranks_among_positives = np.argsort(np.argsort(-positives, axis=1), axis=1) + 1
-            ranks = ranks_among_positives + greater
-            ap[flat_rows] = ((np.sort(ranks_among_positives, axis=1)) /
-                             np.sort(ranks, axis=1)).mean(axis=1)
+            negatives_above = _count_at_least(against, positives)
+            positives_above = (positives[:, None, :] >= positives[:, :, None]).sum(axis=2)  # itself included
+            ap[flat_rows] = (positives_above / (positives_above + negatives_above)).mean(axis=1)
             n_negatives[flat_rows] = usable
     return ap, n_negatives
+
+
+# the name earlier versions used
+replicate_average_precision = average_precision_of_groups
