@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,35 +20,86 @@ from scipy import stats
 from sklearn.model_selection import GroupKFold
 
 from .paired_inputs import paired_matrices
+from ..common.validation import check_choice
 from .kernels.regression import pearson_columns, standardize_columns
+from .kernels.sampling import group_means, group_permutation, has_groups
 from .multiple_testing import bh_qvalues
 from .parallel import map_blocks
 
 
+CORRELATION_METHODS = ("t", "permutation")
+
+
+def _column_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson r of every column of x with every column of y; NaN where a column is constant."""
+    zx, zy = standardize_columns(x), standardize_columns(y)
+    r = np.clip(zx.T @ zy / len(x), -1.0, 1.0)
+    r[~(x.std(axis=0) > 0), :] = np.nan
+    r[:, ~(y.std(axis=0) > 0)] = np.nan
+    return r
+
+
+def _count_as_extreme(permutations, zx, y, observed) -> np.ndarray:
+    """How often |r| under each permutation of y's rows reaches the observed |r| (features x genes)."""
+    count = np.zeros(observed.shape)
+    for perm in permutations:
+        zy = standardize_columns(y[perm])
+        count += np.abs(zx.T @ zy / len(zx)) >= np.abs(observed) - 1e-12
+    return count
+
+
 def feature_gene_correlation(cp, ge=None, key: str | None = None, top_k: int | None = None,
-                             groups=None, drop_controls: bool = True) -> pd.DataFrame:
+                             groups=None, drop_controls: bool = True, method: str = "t",
+                             n_permutations: int = 1000, seed: int | None = 0, progress: bool = False,
+                             client=None) -> pd.DataFrame:
     """Long table (feature, gene, r, p_value, q_value), strongest |r| first.
 
-    q-values are computed over all feature x gene pairs; ``top_k`` then keeps
-    the k strongest features of each gene.
+    ``method="t"``: the two-sided t-test of a Pearson correlation; with
+    ``groups`` (rows that belong together, such as the doses of one compound)
+    the test is made on the group means, whose rows are independent.
+    ``method="permutation"``: GE rows permuted in whole groups,
+    ``p = (1 + #{|r*| >= |r|}) / (1 + n_permutations)``, robust to heavy tails.
+    A constant column has r = NaN and p = NaN. q-values are computed over all
+    feature x gene pairs; ``top_k`` then keeps the k strongest features of each gene.
     """
+    check_choice(method, CORRELATION_METHODS, "method")
     m = paired_matrices(cp, ge, key, groups, drop_controls)
     n = len(m.cp)
     if n < 4:
         raise ValueError(f"need at least 4 paired perturbations for correlation p-values; got {n}")
-    zx, zy = standardize_columns(m.cp), standardize_columns(m.ge)
-    r = np.clip(zx.T @ zy / n, -1.0, 1.0)  # features x genes
-    with np.errstate(divide="ignore"):
-        t = r * np.sqrt((n - 2) / np.maximum(1 - r**2, 1e-300))
-    p = 2 * stats.t.sf(np.abs(t), n - 2)
+    r = _column_correlations(m.cp, m.ge)  # features x genes
+    if method == "t":
+        grouped = has_groups(m.groups)
+        x, y = (group_means(m.cp, m.groups), group_means(m.ge, m.groups)) if grouped else (m.cp, m.ge)
+        n_test = len(x)
+        if n_test < 4:
+            raise ValueError(f"need at least 4 groups for correlation p-values; got {n_test}")
+        r_test = _column_correlations(x, y) if grouped else r
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = r_test * np.sqrt((n_test - 2) / np.maximum(1 - r_test**2, 1e-300))
+        p = 2 * stats.t.sf(np.abs(t), n_test - 2)
+    else:
+        if int(n_permutations) < 1:
+            raise ValueError(f"method='permutation' needs n_permutations >= 1; got {n_permutations}")
+        rng = np.random.default_rng(seed)
+        permutations = [group_permutation(m.groups, rng) for _ in range(int(n_permutations))]
+        chunks = [permutations[i:i + 20] for i in range(0, len(permutations), 20)]
+        shared = {"zx": standardize_columns(m.cp), "y": m.ge, "observed": r}
+        counts = map_blocks(_count_as_extreme, chunks, shared, client, progress=progress,
+                            desc="permutations (correlation)")
+        p = (1.0 + np.sum(counts, axis=0)) / (1.0 + len(permutations))
+    p = np.where(np.isnan(r), np.nan, p)
     q = bh_qvalues(p.ravel()).reshape(p.shape)
     table = pd.DataFrame({
         "feature": np.repeat(m.cp_names, len(m.ge_names)),
         "gene": np.tile(m.ge_names, len(m.cp_names)),
         "r": r.ravel(), "p_value": p.ravel(), "q_value": q.ravel(),
     })
-    table = table.iloc[np.argsort(-np.abs(table["r"].to_numpy()), kind="stable")]
+    strength = np.nan_to_num(np.abs(table["r"].to_numpy()), nan=-1.0)
+    table = table.iloc[np.argsort(-strength, kind="stable")]
     if top_k is not None:
+        if int(top_k) < 1:
+            raise ValueError(f"top_k must be at least 1; got {top_k}")
         table = table.groupby("gene", sort=False).head(int(top_k))
     return table.reset_index(drop=True)
 
@@ -107,6 +159,8 @@ def canonical_correlation(cp, ge=None, key: str | None = None, n_components: int
     null shuffles the rows of the GE side; with a ``dask.distributed.Client`` the
     permutations run on its workers (drawn here, so the same seed gives the same numbers).
     """
+    if int(n_components) < 1 or int(n_pcs) < 1:
+        raise ValueError(f"n_components and n_pcs must be at least 1; got {n_components} and {n_pcs}")
     m = paired_matrices(cp, ge, key, groups, drop_controls)
     n_groups = len(np.unique(m.groups))
     if n_groups < n_splits:
@@ -114,19 +168,27 @@ def canonical_correlation(cp, ge=None, key: str | None = None, n_components: int
     folds = list(GroupKFold(n_splits=n_splits).split(m.cp, groups=m.groups))
     observed = _heldout_canonical(m.cp, m.ge, folds, n_components, n_pcs)
     rng = np.random.default_rng(seed)
-    permutations = [rng.permutation(len(m.ge)) for _ in range(n_permutations)]
+    permutations = [group_permutation(m.groups, rng) for _ in range(n_permutations)]
     chunks = [permutations[i:i + 10] for i in range(0, n_permutations, 10)]
     shared = {"x": m.cp, "y": m.ge, "folds": folds, "n_components": n_components, "n_pcs": n_pcs}
     blocks = map_blocks(_permuted_canonical, chunks, shared, client, progress=progress, desc="permutations (CCA)")
     null = np.vstack(blocks) if blocks else np.empty((0, n_components))
-    mean = np.nanmean(observed, axis=0)
-    p = (1.0 + (null >= mean).sum(axis=0)) / (1.0 + n_permutations) if n_permutations else np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: components beyond the rank
+        mean = np.nanmean(observed, axis=0)
+        sd = np.nanstd(observed, axis=0, ddof=1)
+        null_mean = np.nanmean(null, axis=0) if n_permutations else np.full(n_components, np.nan)
+    p = (1.0 + (null >= mean).sum(axis=0)) / (1.0 + n_permutations) if n_permutations else np.full(n_components, np.nan)
+    p = np.where(np.isnan(mean), np.nan, p)  # a component that was never estimated has no p-value
+    notes = ()
+    missing = int(np.isnan(mean).sum())
+    if missing:
+        notes = (f"{missing} component(s) beyond the rank the folds allow (n_pcs={n_pcs}) are NaN",)
     table = pd.DataFrame({
         "component": np.arange(1, n_components + 1), "heldout_correlation": mean,
-        "heldout_sd": np.nanstd(observed, axis=0, ddof=1),
-        "null_mean": null.mean(axis=0) if n_permutations else np.nan, "p_value": p,
+        "heldout_sd": sd, "null_mean": null_mean, "p_value": p,
     })
-    return CanonicalResult(table, n_pcs, n_splits, n_permutations, seed)
+    return CanonicalResult(table, n_pcs, n_splits, n_permutations, seed, notes)
 
 
 @dataclass(frozen=True)
@@ -137,6 +199,7 @@ class ConcordanceResult:
     n_permutations: int
     method: str
     seed: int | None
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -172,16 +235,21 @@ def similarity_concordance(cp, ge=None, key: str | None = None, method: str = "p
     if method not in ("pearson", "spearman"):
         raise ValueError(f"unknown method {method!r}; choose one of: pearson, spearman")
     m = paired_matrices(cp, ge, key, groups, drop_controls)
-    sim_cp, sim_ge = np.corrcoef(m.cp), np.corrcoef(m.ge)
+    flat = ~(m.cp.std(axis=1) > 0) | ~(m.ge.std(axis=1) > 0)
+    if (~flat).sum() < 3:
+        raise ValueError("fewer than 3 perturbations with a non-constant profile in both modalities")
+    sim_cp, sim_ge = np.corrcoef(m.cp[~flat]), np.corrcoef(m.ge[~flat])
+    groups_kept = m.groups[~flat]
     n = len(sim_cp)
     rows, cols = np.triu_indices(n, 1)
     a = _standardized_triangle(sim_cp[rows, cols], method)
     observed = _mantel_statistics([np.arange(n)], a, sim_ge, rows, cols, method)[0]
     rng = np.random.default_rng(seed)
-    permutations = [rng.permutation(n) for _ in range(n_permutations)]
+    permutations = [group_permutation(groups_kept, rng) for _ in range(n_permutations)]
     chunks = [permutations[i:i + 50] for i in range(0, n_permutations, 50)]
     shared = {"a": a, "sim_ge": sim_ge, "rows": rows, "cols": cols, "method": method}
     blocks = map_blocks(_mantel_statistics, chunks, shared, client, progress=progress, desc="permutations (Mantel)")
     null = np.concatenate(blocks) if blocks else np.empty(0)
-    p = (1.0 + (null >= observed).sum()) / (1.0 + n_permutations)
-    return ConcordanceResult(float(observed), float(p), n, n_permutations, method, seed)
+    p = (1.0 + (null >= observed).sum()) / (1.0 + n_permutations) if np.isfinite(observed) else np.nan
+    notes = (f"left out {int(flat.sum())} perturbation(s) with a constant profile",) if flat.any() else ()
+    return ConcordanceResult(float(observed), float(p), n, n_permutations, method, seed, notes)

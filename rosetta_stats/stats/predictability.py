@@ -15,7 +15,9 @@ paper fed them. Models:
 * ``mlp``: sklearn ``MLPRegressor`` (slow; off in demos and tests).
 
 The permutation null shuffles the rows of the output side (one permutation
-for all outputs, so their joint structure is kept), refits, and gives
+for all outputs, so their joint structure is kept; whole groups move
+together, onto groups of the same size, so doses of one compound stay
+together), refits, and gives
 ``p = (1 + #{null R^2 >= observed}) / (1 + n_permutations)``; q-values are
 Benjamini-Hochberg over outputs.
 """
@@ -34,6 +36,7 @@ from tqdm.auto import tqdm
 
 from .paired_inputs import PairedMatrices, paired_matrices
 from .parallel import map_blocks
+from .kernels.sampling import group_means, group_permutation, has_groups
 from .kernels.regression import (
     DEFAULT_ALPHAS,
     RidgeBasis,
@@ -145,6 +148,8 @@ def _grouped_folds(groups: np.ndarray, n_splits: int):
 def pcr_f_test(x: np.ndarray, y: np.ndarray, n_components: int) -> np.ndarray:
     """F-test p-value of each output regressed on the top principal components of x (all rows)."""
     k = min(n_components, x.shape[0] - 2, x.shape[1])
+    if k < 1:
+        return np.full(y.shape[1], np.nan)
     scores = PCA(n_components=k, random_state=0).fit_transform(x)
     design = np.column_stack([np.ones(len(x)), scores])
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
@@ -167,7 +172,7 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
     predictions, fold_r2, chosen = fitter.predict(y)
     r2 = fold_r2.mean(axis=0)
     rng = np.random.default_rng(seed)
-    permutations = [rng.permutation(len(y)) for _ in range(n_permutations)]
+    permutations = [group_permutation(groups, rng) for _ in range(n_permutations)]
     null = np.empty((n_permutations, y.shape[1]))
     if client is None:
         for b in tqdm(range(n_permutations), desc=f"permutations ({model})", disable=not progress):
@@ -189,7 +194,11 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
         table["alpha"] = np.exp(np.log(chosen).mean(axis=0))
         parameters["alpha_grid"] = [float(a) for a in alphas]
     if model == "pcr":
-        table["f_test_p_value"] = pcr_f_test(x, y, n_components)
+        grouped = has_groups(groups)
+        table["f_test_p_value"] = pcr_f_test(group_means(x, groups) if grouped else x,
+                                             group_means(y, groups) if grouped else y, n_components)
+        if grouped:
+            notes = notes + ("the PCR F-test is computed on group means (rows of one group are not independent)",)
         parameters["n_components"] = n_components
     if model == "lasso":
         parameters["lasso_alpha"] = lasso_alpha
