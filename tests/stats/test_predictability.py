@@ -150,3 +150,28 @@ def test_bad_input(small):
     other = paired.ge.data.assign(perturbation="x" + paired.ge.data["perturbation"])
     with pytest.raises(ValueError, match="no perturbation is in both"):
         gene_predictability(paired.cp, paired.ge.with_data(other), key="perturbation")
+
+
+def test_pearson_r_and_null_mean_equal_independent_computations(small):
+    """Every number of single_gene_predictability.csv, recomputed with sklearn and scipy."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.pipeline import make_pipeline
+
+    from rosetta_stats.stats.kernels.sampling import group_permutation
+
+    paired, _ = small
+    result = gene_predictability(paired, model="pcr", n_components=4, n_permutations=15, seed=9)
+    table = result.table.set_index("gene")
+    x, y, m = _standardized(paired)
+    folds = list(GroupKFold(5).split(x, groups=m.groups))
+    model = make_pipeline(PCA(n_components=4, random_state=0), LinearRegression())
+    rng = np.random.default_rng(9)
+    permutations = [group_permutation(m.groups, rng) for _ in range(15)]
+    for j, gene in enumerate(m.ge_names):
+        predicted = cross_val_predict(model, x, y[:, j], cv=folds)
+        assert table.loc[gene, "pearson_r"] == pytest.approx(stats.pearsonr(predicted, y[:, j])[0], abs=1e-8)
+        null = [cross_val_score(model, x, y[perm, j], cv=folds, scoring="r2").mean() for perm in permutations]
+        assert table.loc[gene, "r2_null_mean"] == pytest.approx(np.mean(null), abs=1e-8)
+        at_least = sum(v >= table.loc[gene, "r2"] for v in null)
+        assert table.loc[gene, "p_value"] == pytest.approx((1 + at_least) / 16)
