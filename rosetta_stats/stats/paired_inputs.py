@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..data.pairing import PairedProfiles, pair
 from ..data.profiles import Profiles
+from ..data.read import COMPOUND_COLUMN
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class PairedMatrices:
     keys: np.ndarray
     groups: np.ndarray
     n_controls_dropped: int
+    notes: tuple[str, ...] = ()
 
 
 def _as_profiles(side, modality: str, key: str | None) -> Profiles:
@@ -39,8 +41,9 @@ def paired_matrices(cp, ge=None, key: str | None = None, groups=None,
 
     ``cp`` may be a :class:`PairedProfiles` (then ``ge`` is None), or ``cp`` and
     ``ge`` are Profiles / DataFrames keyed by ``key`` (paired here). ``groups``
-    is a column of the CP side (e.g. the compound, when doses are rows) or an
-    array; by default every perturbation is its own group. Negative controls
+    is a column of the CP side (e.g. the compound, when doses are rows) or a
+    Series indexed by the key; by default the ``compound`` column when the
+    profiles have one (the loaders add it), else every perturbation is its own group. Negative controls
     are dropped unless ``drop_controls=False``.
     """
     if isinstance(cp, PairedProfiles):
@@ -58,15 +61,28 @@ def paired_matrices(cp, ge=None, key: str | None = None, groups=None,
             columns = [n for n, b in zip(names, bad.any(axis=0)) if b]
             raise ValueError(f"{label} values must be finite: {int(bad.any(axis=1).sum())} row(s), "
                              f"column(s) {', '.join(columns[:5])}{' ...' if len(columns) > 5 else ''}")
+    notes = []
+    keys = data_cp[paired.key]
+    if groups is None and COMPOUND_COLUMN in data_cp.columns:
+        groups = COMPOUND_COLUMN
+        notes.append(f"folds and permutations keep rows of one {COMPOUND_COLUMN} together")
     if isinstance(groups, str):
         if groups not in data_cp.columns:
             raise ValueError(f"groups column {groups!r} not found on the Cell Painting side")
-        group_values = data_cp[groups].to_numpy()
+        group_values = data_cp[groups].astype(str).to_numpy()
     elif groups is None:
-        group_values = data_cp[paired.key].to_numpy()
+        group_values = keys.to_numpy()
+    elif isinstance(groups, pd.Series):
+        aligned = groups.reindex(keys.to_numpy())
+        if aligned.isna().any():
+            missing = keys[aligned.isna().to_numpy()].tolist()
+            raise ValueError(f"groups has no entry for {len(missing)} paired perturbation(s), e.g. "
+                             f"{missing[:3]}; index the Series by the paired key ({paired.key!r})")
+        group_values = aligned.astype(str).to_numpy()
     else:
-        group_values = np.asarray(groups)[keep]
+        raise ValueError("groups must be a column name or a pandas Series indexed by the perturbation key; "
+                         "a plain array would be matched by row position, which pairing may have reordered")
     if len(x) < 3:
         raise ValueError(f"only {len(x)} paired perturbation(s); need at least 3")
-    return PairedMatrices(x, y, cp_names, ge_names, data_cp[paired.key].to_numpy(),
-                          pd.factorize(group_values)[0], int((~keep).sum()))
+    return PairedMatrices(x, y, cp_names, ge_names, keys.to_numpy(),
+                          pd.factorize(group_values)[0], int((~keep).sum()), tuple(notes))

@@ -235,4 +235,5 @@ def feature_predictability(cp, ge=None, key: str | None = None, model: str = "ri
 
 
 def _notes(m: PairedMatrices) -> tuple[str, ...]:
-    return (f"{m.n_controls_dropped} negative-control row(s) left out",) if m.n_controls_dropped else ()
+    dropped = (f"{m.n_controls_dropped} negative-control row(s) left out",) if m.n_controls_dropped else ()
+    return dropped + m.notes

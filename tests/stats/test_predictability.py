@@ -137,8 +137,14 @@ def test_bad_input(small):
     paired, _ = small
     with pytest.raises(ValueError, match="choose one of: ridge, lasso, pcr, mlp"):
         gene_predictability(paired, model="forest")
+    keys = paired.cp.data["perturbation"]
+    two_groups = pd.Series(np.arange(len(keys)) % 2, index=keys)
     with pytest.raises(ValueError, match="fewer groups \\(2\\) than folds"):
-        gene_predictability(paired, groups=np.arange(len(paired.cp)) % 2, n_permutations=0)
+        gene_predictability(paired, groups=two_groups, n_permutations=0)
+    with pytest.raises(ValueError, match="row position"):
+        gene_predictability(paired, groups=np.arange(len(keys)) % 2, n_permutations=0)
+    with pytest.raises(ValueError, match="no entry for 1 paired perturbation"):
+        gene_predictability(paired, groups=two_groups.iloc[1:], n_permutations=0)
     flat = paired.ge.data.copy()
     flat[paired.ge.features[0]] = 1.0
     with pytest.raises(ValueError, match=f"constant output.*{paired.ge.features[0]}"):
@@ -175,3 +181,16 @@ def test_pearson_r_and_null_mean_equal_independent_computations(small):
         assert table.loc[gene, "r2_null_mean"] == pytest.approx(np.mean(null), abs=1e-8)
         at_least = sum(v >= table.loc[gene, "r2"] for v in null)
         assert table.loc[gene, "p_value"] == pytest.approx((1 + at_least) / 16)
+
+
+def test_groups_are_aligned_by_key_not_by_position(small):
+    paired, _ = small
+    keys = paired.cp.data["perturbation"].to_numpy()
+    groups = pd.Series([k[-1] for k in keys], index=keys)  # 10 groups by the key's last character
+    shuffled = groups.sample(frac=1.0, random_state=0)  # a different row order, the same mapping
+    a = gene_predictability(paired, groups=groups, n_permutations=5, seed=1)
+    b = gene_predictability(paired, groups=shuffled, n_permutations=5, seed=1)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    column = gene_predictability(paired.cp.with_data(paired.cp.data.assign(last=[k[-1] for k in keys])),
+                                 paired.ge, key="perturbation", groups="last", n_permutations=5, seed=1)
+    pd.testing.assert_frame_equal(a.table, column.table)
