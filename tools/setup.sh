@@ -15,7 +15,7 @@ APT_PACKAGES=(
   r-base-core r-cran-dplyr r-cran-dbplyr r-cran-dbi r-cran-rsqlite r-cran-tibble
   r-cran-tidyr r-cran-purrr r-cran-rlang r-cran-magrittr r-cran-futile.logger
   r-cran-caret r-cran-doparallel r-cran-foreach r-cran-matrix r-cran-stringr
-  r-cran-jsonlite r-cran-testthat r-cran-withr r-cran-roxygen2
+  r-cran-jsonlite r-cran-digest r-cran-testthat r-cran-withr r-cran-roxygen2
   r-cran-rmarkdown r-cran-knitr pandoc
   python3-distributed python3-psycopg2 postgresql libpq-dev
   r-cran-bit64 r-cran-blob r-cran-hms r-cran-lubridate r-cran-rcpp r-cran-plogr

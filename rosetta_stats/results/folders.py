@@ -1,22 +1,22 @@
-"""Hand results to R users: every table as CSV and RDS, plus a manifest.
+"""Hand results to R users: every table as CSV and RDS, plus a manifest, written safely.
 
 ``write_results`` writes a folder with, for each named result, ``NAME.csv``
 and ``NAME.rds`` (an R data.frame with numeric, integer, logical and
 character columns) and one ``manifest.json``: package version, creation
-time, the function and parameters behind each table, its row count, column
-types and descriptions, the sha256 of every file, and the inputs (name and
-sha256). The folder is assembled under a temporary name and renamed, so an
-interrupted run leaves no complete-looking folder. ``read_results`` reads it
-back (R users: ``rosettabridge::read_results``).
+time, the function, parameters and notes behind each table, its row count,
+column types and descriptions, the sha256 of every file, and the inputs
+(name and sha256). Where it may write, and how it stages and moves the
+folder into place, is :mod:`rosetta_stats.results.output_folder`.
+``read_results`` reads it back, verified (R users: ``rosettabridge::read_results``).
 
-RDS files are written through rpy2 (imported lazily, only here and in
-:mod:`rosetta_stats.bridge.cytominer`).
+RDS files are written through rpy2 (:mod:`rosetta_stats.bridge.rds`).
 """
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -24,8 +24,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..common.atomic_files import atomic_directory
 from ..bridge.rds import r_type, write_rds
+from .output_folder import MANIFEST, OutputError, safe_relative, staged_folder
 
 COLUMN_DESCRIPTIONS = {
     "perturbation": "perturbation identifier (the match key)",
@@ -50,6 +50,7 @@ COLUMN_DESCRIPTIONS = {
     "heldout_sd": "standard deviation over folds",
     "null_mean": "mean under the permutation null",
     "category": "reproducible in both modalities, only one, or neither",
+    "reason": "why the feature was dropped",
 }
 
 
@@ -61,99 +62,155 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _table_and_parameters(result) -> tuple[pd.DataFrame, str, dict]:
+def json_safe(value):
+    """Plain JSON values: numpy scalars as numbers, NaN/inf as null (R's jsonlite cannot read NaN)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Index)):
+        return [json_safe(v) for v in list(value)]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return str(value)
+
+
+def _table_parameters_notes(result) -> tuple[pd.DataFrame, str, dict, list]:
     if isinstance(result, pd.DataFrame):
-        return result, "DataFrame", {}
+        return result, "DataFrame", {}, []
     table = getattr(result, "table", None)
     if not isinstance(table, pd.DataFrame):
         raise ValueError(f"cannot hand off a {type(result).__name__}: give a DataFrame or a result with .table")
     if hasattr(result, "summary_dict"):
-        parameters = result.summary_dict()
+        parameters = dict(result.summary_dict())
     else:
-        parameters = {k: v for k, v in vars(result).items() if k != "table" and not isinstance(v, (pd.DataFrame, np.ndarray))}
-    return table, type(result).__name__, json.loads(json.dumps(parameters, default=_jsonable))
+        parameters = {k: v for k, v in vars(result).items()
+                      if k not in ("table", "notes") and not isinstance(v, (pd.DataFrame, np.ndarray))}
+    notes = list(getattr(result, "notes", ()) or parameters.pop("notes", []) or [])
+    parameters.pop("notes", None)
+    return table, type(result).__name__, json_safe(parameters), [str(n) for n in notes]
 
 
-def _jsonable(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return str(value)
+def _check_table(name: str, table: pd.DataFrame) -> None:
+    duplicated = table.columns[table.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise ValueError(f"table {name!r} repeats column name(s) {duplicated}")
 
 
 def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs=(), rds: bool = True,
-                  extra_files: Mapping[str, bytes] | None = None) -> Path:
+                  extra_files: Mapping[str, bytes] | None = None, overwrite: bool = False,
+                  notes=()) -> Path:
     """Write each result's table as CSV (+ RDS) with a manifest; return the folder.
 
     ``results`` maps a name (file stem) to a DataFrame or a result object with
-    ``.table`` (and ``.summary_dict()`` for its parameters). ``inputs`` are
-    paths whose name and sha256 go into the manifest. ``extra_files`` (name ->
-    bytes) are written too and listed with their sha256 (figures, report).
+    ``.table`` (its ``.summary_dict()`` or fields become the parameters, its
+    ``.notes`` travel along). ``inputs`` are paths whose name and sha256 go
+    into the manifest. ``extra_files`` (name -> bytes) are written too and
+    listed with their sha256 (figures, report, summary.json). ``notes`` are
+    run-level notes (from cleaning and pairing). The folder must be new,
+    empty, or one rosetta_stats wrote (then ``overwrite=True`` replaces the
+    files it wrote before); nothing else is ever overwritten or deleted.
     """
     if not results:
         raise ValueError("nothing to write: `results` is empty")
     for name in results:
-        if not name or "/" in name or name.startswith("."):
+        if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
             raise ValueError(f"result name {name!r} must be a plain file stem")
+    extra_files = {safe_relative(k): v for k, v in (extra_files or {}).items()}
+    planned = [f"{n}.csv" for n in results] + ([f"{n}.rds" for n in results] if rds else []) + list(extra_files)
+    planned.append(MANIFEST)
+    if len(set(planned)) != len(planned):
+        raise ValueError("two outputs would share a file name: " + ", ".join(sorted({p for p in planned if planned.count(p) > 1})))
+    prepared = {name: _table_parameters_notes(result) for name, result in results.items()}
+    for name, (table, *_rest) in prepared.items():
+        _check_table(name, table)
     from ..version import __version__
 
     manifest: dict[str, Any] = {
         "package": "rosetta_stats", "version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "inputs": [{"name": Path(p).name, "sha256": sha256_file(p)} for p in inputs],
-        "tables": {}, "files": {},
+        "notes": [str(n) for n in notes], "tables": {}, "files": {},
     }
-    out_dir = Path(out_dir)
-    with atomic_directory(out_dir) as tmp:
-        for name, result in results.items():
-            table, kind, parameters = _table_and_parameters(result)
+    with staged_folder(out_dir, overwrite=overwrite, planned=planned) as tmp:
+        for name, (table, kind, parameters, table_notes) in prepared.items():
             files = {"csv": f"{name}.csv"}
             table.to_csv(tmp / files["csv"], index=False)
             if rds:
                 files["rds"] = f"{name}.rds"
                 write_rds(table, tmp / files["rds"])
-            manifest["tables"][name] = {
-                "result": kind, "rows": int(len(table)), "files": files,
-                "columns": [{"name": str(c), "type": r_type(table[c]),
-                             "description": COLUMN_DESCRIPTIONS.get(str(c), "")} for c in table.columns],
-                "parameters": parameters,
-            }
-        for name, payload in (extra_files or {}).items():
+            columns = []
+            for c in table.columns:
+                entry = {"name": str(c), "type": r_type(table[c]),
+                         "description": COLUMN_DESCRIPTIONS.get(str(c), "")}
+                if entry["type"] == "character":  # a literal "NA" or "" must not come back missing
+                    entry["missing_rows"] = np.flatnonzero(table[c].isna().to_numpy()).tolist()
+                columns.append(entry)
+            manifest["tables"][name] = {"result": kind, "rows": int(len(table)), "files": files,
+                                        "columns": columns, "parameters": parameters, "notes": table_notes}
+        for name, payload in extra_files.items():
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_bytes(payload)
         for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
             manifest["files"][str(path.relative_to(tmp))] = sha256_file(path)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return out_dir
+        (tmp / MANIFEST).write_text(json.dumps(json_safe(manifest), indent=2, allow_nan=False))
+    return Path(out_dir)
 
 
 def read_results(out_dir: str | os.PathLike, verify: bool = True) -> tuple[dict[str, pd.DataFrame], dict]:
     """Read a folder written by :func:`write_results`: (tables by name, manifest).
 
-    With ``verify`` every listed file must exist with its recorded sha256, and
-    every table must have its recorded row count.
+    With ``verify`` every listed file must exist inside the folder with its
+    recorded sha256, and every table must have its recorded row count. Only
+    tables the manifest lists are read, and only from files it lists.
     """
     out_dir = Path(out_dir)
-    manifest_path = out_dir / "manifest.json"
+    manifest_path = out_dir / MANIFEST
     if not manifest_path.is_file():
         raise ValueError(f"{out_dir} has no manifest.json; is it a rosetta_stats results folder?")
-    manifest = json.loads(manifest_path.read_text())
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        files, tables_entry = manifest["files"], manifest["tables"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{manifest_path} is corrupt or not a rosetta_stats manifest ({exc})") from None
+    try:
+        names = {safe_relative(n) for n in files}
+    except OutputError as exc:
+        raise ValueError(f"{manifest_path} names a file outside the folder: {exc}") from None
     if verify:
-        for name, digest in manifest["files"].items():
+        for name, digest in files.items():
             path = out_dir / name
             if not path.is_file():
                 raise ValueError(f"{name} is listed in the manifest but missing from {out_dir}")
             if sha256_file(path) != digest:
                 raise ValueError(f"{name} does not match its sha256 in the manifest (changed after writing?)")
     tables = {}
-    for name, entry in manifest["tables"].items():
-        dtypes = {c["name"]: ("string" if c["type"] == "character" else None) for c in entry["columns"]}
-        table = pd.read_csv(out_dir / entry["files"]["csv"],
-                            dtype={k: "object" for k, v in dtypes.items() if v}, keep_default_na=True)
+    for name, entry in tables_entry.items():
+        csv = entry["files"]["csv"]
+        if safe_relative(csv) not in names:
+            raise ValueError(f"table {name!r} points to {csv}, which the manifest does not list")
+        text_columns = [c for c in entry["columns"] if c["type"] == "character"]
+        table = pd.read_csv(out_dir / csv, dtype={c["name"]: "object" for c in text_columns},
+                            keep_default_na=False, na_values={c["name"]: [""] for c in entry["columns"]
+                                                               if c["type"] != "character"})
+        for c in text_columns:
+            column = table[c["name"]].astype(object)
+            column[column.isna()] = ""  # an empty cell that was not missing is an empty string
+            missing = c.get("missing_rows")
+            if missing is None:  # an older manifest: empty cells were missing values
+                missing = np.flatnonzero((table[c["name"]] == "").to_numpy()).tolist()
+            column.iloc[missing] = np.nan
+            table[c["name"]] = column
+        for c in entry["columns"]:
+            if c["type"] == "logical" and table[c["name"]].dtype == object:
+                table[c["name"]] = table[c["name"]].map({"True": True, "False": False, "": np.nan})
         if verify and len(table) != entry["rows"]:
-            raise ValueError(f"{entry['files']['csv']} has {len(table)} rows; the manifest says {entry['rows']}")
+            raise ValueError(f"{csv} has {len(table)} rows; the manifest says {entry['rows']}")
         tables[name] = table
     return tables, manifest

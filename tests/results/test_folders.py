@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 
 import numpy as np
@@ -75,9 +77,9 @@ def test_tampered_folders_are_refused(mixed_table, tmp_path):
 
 
 def _rows_only(out):
-    """Check row counts without the sha256 check, as a reader that skips hashing would."""
+    """A tampered CSV whose new sha256 was written into the manifest: the row count still catches it."""
     manifest = json.loads((out / "manifest.json").read_text())
-    manifest["files"] = {}
+    manifest["files"]["genes.csv"] = handoff.sha256_file(out / "genes.csv")
     (out / "manifest.json").write_text(json.dumps(manifest))
     return handoff.read_results(out)
 
@@ -99,3 +101,102 @@ def test_bad_results(tmp_path):
         handoff.write_results({"x": [1, 2]}, tmp_path / "x")
     with pytest.raises(ValueError, match="no manifest.json"):
         handoff.read_results(tmp_path)
+
+
+def test_a_folder_of_someone_elses_files_is_never_touched(mixed_table, tmp_path):
+    thesis = tmp_path / "out" / "thesis.tex"
+    thesis.parent.mkdir()
+    thesis.write_text("years of work")
+    with pytest.raises(ValueError, match="holds files rosetta_stats did not write \\(thesis.tex\\)"):
+        handoff.write_results({"genes": mixed_table}, tmp_path / "out")
+    assert thesis.read_text() == "years of work" and sorted(p.name for p in thesis.parent.iterdir()) == ["thesis.tex"]
+    a_file = tmp_path / "results.csv"
+    a_file.write_text("mine")
+    with pytest.raises(ValueError, match="is a file"):
+        handoff.write_results({"genes": mixed_table}, a_file)
+    assert a_file.read_text() == "mine"
+    with pytest.raises(ValueError, match="is a file, so"):
+        handoff.write_results({"genes": mixed_table}, a_file / "sub")
+    assert not list(tmp_path.glob(".*staging*"))
+
+
+def test_rewriting_our_own_folder_needs_overwrite_and_touches_only_our_files(mixed_table, tmp_path):
+    out = handoff.write_results({"genes": mixed_table, "old": mixed_table}, tmp_path / "res")
+    (out / "notes.txt").write_text("a colleague's note")  # added by a person after the run
+    with pytest.raises(ValueError, match="pass --overwrite"):
+        handoff.write_results({"genes": mixed_table.head(2)}, out)
+    assert len(handoff.read_results(out)[0]["genes"]) == 3
+    handoff.write_results({"genes": mixed_table.head(2)}, out, overwrite=True)
+    tables, manifest = handoff.read_results(out)
+    assert len(tables["genes"]) == 2 and "old" not in tables
+    assert not (out / "old.csv").exists()  # ours, no longer part of the results: removed
+    assert (out / "notes.txt").read_text() == "a colleague's note"  # not ours: untouched
+    (out / "genes.csv").unlink()
+    (out / "genes.csv").write_text("someone replaced it")  # still listed: ours to overwrite
+    handoff.write_results({"genes": mixed_table}, out, overwrite=True)
+
+
+def test_names_outside_the_folder_and_empty_folders(mixed_table, tmp_path):
+    for bad in ("../x.png", "/etc/x", "a/../../b", ""):
+        with pytest.raises(ValueError, match="not a plain file name"):
+            handoff.write_results({"genes": mixed_table}, tmp_path / "res", extra_files={bad: b"x"})
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "res").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    handoff.write_results({"genes": mixed_table}, empty)
+    assert (empty / "manifest.json").is_file()
+
+
+def test_permissions_follow_the_umask(mixed_table, tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = handoff.write_results({"genes": mixed_table}, tmp_path / "res")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert stat.S_IMODE((out / "genes.csv").stat().st_mode) == 0o644
+
+
+def test_a_killed_runs_staging_folder_is_cleared_by_the_next(mixed_table, tmp_path):
+    stale = tmp_path / ".res.rosetta-staging-999999-abc"
+    stale.mkdir()
+    (stale / "genes.csv").write_text("half")
+    handoff.write_results({"genes": mixed_table}, tmp_path / "res")
+    assert not stale.exists()
+
+
+def test_literal_na_and_empty_strings_survive_and_manifests_hold_null(tmp_path):
+    table = pd.DataFrame({"perturbation": ["NA", "", None, "x"], "r": [0.1, np.nan, 0.3, np.inf]})
+
+    class Result:
+        def __init__(self):
+            self.table = table
+            self.notes = ("a note",)
+
+        def summary_dict(self):
+            return {"threshold": float("nan"), "seed": 0}
+
+    out = handoff.write_results({"t": Result()}, tmp_path / "res")
+    text = (out / "manifest.json").read_text()
+    assert "NaN" not in text and '"threshold": null' in text
+    tables, manifest = handoff.read_results(out)
+    back = tables["t"]["perturbation"].tolist()
+    assert back[:2] == ["NA", ""] and pd.isna(back[2]) and back[3] == "x"
+    assert manifest["tables"]["t"]["notes"] == ["a note"]
+    run = subprocess.run(["Rscript", "-e", f'r <- rosettabridge::read_results("{out}"); '
+                          'cat(is.null(r$manifest$tables$t$parameters$threshold), r$tables$t$perturbation[1:2], '
+                          'is.na(r$tables$t$perturbation[3]), sep="|")'], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "TRUE|NA||TRUE"
+
+
+def test_read_results_refuses_unlisted_tables_and_corrupt_manifests(mixed_table, tmp_path):
+    out = handoff.write_results({"genes": mixed_table}, tmp_path / "res")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["../outside.csv"] = "0" * 64
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="outside the folder"):
+        handoff.read_results(out)
+    (out / "manifest.json").write_text("{not json")
+    with pytest.raises(ValueError, match="manifest.json is corrupt"):
+        handoff.read_results(out)

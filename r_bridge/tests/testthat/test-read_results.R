@@ -4,8 +4,9 @@ write_fixture <- function(dir, rows_recorded = 2L) {
                       significant = c(TRUE, FALSE), n = c(3L, 4L), check.names = FALSE)
   saveRDS(genes, file.path(dir, "genes.rds"))
   utils::write.csv(genes, file.path(dir, "genes.csv"), row.names = FALSE)
-  jsonlite::write_json(list(version = "0.1.0",
-                            files = list(genes.csv = "x", genes.rds = "y"),
+  sha <- function(f) digest::digest(file = file.path(dir, f), algo = "sha256")
+  jsonlite::write_json(list(package = "rosetta_stats", version = "0.1.0",
+                            files = list(genes.csv = sha("genes.csv"), genes.rds = sha("genes.rds")),
                             tables = list(genes = list(rows = rows_recorded,
                                                        files = list(csv = "genes.csv", rds = "genes.rds")))),
                        file.path(dir, "manifest.json"), auto_unbox = TRUE)
@@ -30,4 +31,20 @@ test_that("a missing file or a wrong row count is an error", {
   dir <- write_fixture(withr::local_tempdir(), rows_recorded = 3L)
   expect_error(read_results(dir), "has 2 rows; the manifest records 3")
   expect_error(read_results(file.path(tempdir(), "nope")), "not found")
+})
+
+test_that("a tampered file, a path outside the folder and a corrupt manifest are refused", {
+  dir <- write_fixture(withr::local_tempdir())
+  genes <- readRDS(file.path(dir, "genes.rds"))
+  genes$r2[1] <- 0.99
+  saveRDS(genes, file.path(dir, "genes.rds"))
+  expect_error(read_results(dir), "do not match their sha256.*genes.rds")
+  expect_equal(read_results(dir, verify = FALSE)$tables$genes$r2[1], 0.99)
+  dir <- write_fixture(withr::local_tempdir())
+  manifest <- jsonlite::read_json(file.path(dir, "manifest.json"))
+  manifest$files[["../elsewhere.csv"]] <- "0"
+  jsonlite::write_json(manifest, file.path(dir, "manifest.json"), auto_unbox = TRUE)
+  expect_error(read_results(dir), "outside the folder: ../elsewhere.csv")
+  writeLines("{not json", file.path(dir, "manifest.json"))
+  expect_error(read_results(dir), "manifest.json is corrupt")
 })
