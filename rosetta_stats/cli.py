@@ -1,16 +1,99 @@
-"""Command-line front end: parses arguments, calls the API, writes files, prints a summary.
+"""Command-line front end: parses arguments, calls the API, writes results folders, prints a summary.
 
-No statistics live here; every subcommand maps onto one public function.
+No statistics live here; every subcommand maps onto public functions. Every
+error the user can cause ends in one line naming the file, column or argument
+and exit status 2 (``--debug`` shows the traceback instead); results go into
+folders under the rules of :mod:`rosetta_stats.results.output_folder`.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import zlib
 from pathlib import Path
 
 import pandas as pd
 
 from .version import __version__
+
+EXIT_ERROR = 2
+
+
+# ----------------------------------------------------------------------------- argument types
+
+def _integer(minimum: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number; got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{what} must be at least {minimum}; got {value}")
+        return value
+    return parse
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 100; got {value}")
+    return value
+
+
+def _split(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _parse_control(text: str) -> dict[str, list[str]]:
+    column, sep, values = (text or "").partition("=")
+    if not sep or not column.strip() or not _split(values):
+        raise ValueError(f"--control must look like COLUMN=VALUE[,VALUE]; got {text!r}")
+    return {column.strip(): _split(values)}
+
+
+def _control_spec(text: str | None):
+    from .data.controls import ControlSpec
+
+    if not text:
+        return None
+    ((column, values),) = _parse_control(text).items()
+    return ControlSpec(column, tuple(values))
+
+
+# ----------------------------------------------------------------------------- reading inputs
+
+def read_table(path: str | Path, key_columns=()) -> pd.DataFrame:
+    """A CSV (or .csv.gz) with named errors: missing, a folder, empty, truncated, not UTF-8, repeated columns."""
+    from .data.read import _read_table
+
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give a CSV file")
+    if not path.is_file():
+        raise ValueError(f"input file not found: {path}")
+    header = pd.read_csv(path, nrows=0).columns if path.suffix != ".parquet" else None
+    if header is not None:
+        mangled = [c for c in header if "." in c and c.rsplit(".", 1)[0] in set(header) and c.rsplit(".", 1)[1].isdigit()]
+        if mangled:
+            raise ValueError(f"{path.name} repeats column name(s): {', '.join(sorted({c.rsplit('.', 1)[0] for c in mangled}))}")
+    frame = _read_table(path, "auto")
+    if frame.empty:
+        raise ValueError(f"{path.name} has a header but no rows")
+    for column in key_columns:
+        if column and column in frame.columns:
+            frame[column] = frame[column].map(lambda v: v if pd.isna(v) else _key_text(v))
+    return frame
+
+
+def _key_text(value) -> str:
+    """A key as text: integers read as floats (a NaN elsewhere in the column) lose their '.0'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _read_population(args):
@@ -28,110 +111,78 @@ def _read_population(args):
         return table, table.columns()
     if not args.input:
         raise ValueError("give --input CSV, --sqlite FILE --table NAME or --postgres DSN --table NAME")
-    frame = pd.read_csv(args.input)
+    frame = read_table(args.input)
     return frame, list(frame.columns)
 
 
-def _split(text: str | None) -> list[str]:
-    return [t.strip() for t in (text or "").split(",") if t.strip()]
+# ----------------------------------------------------------------------------- writing outputs
+
+def _write_table_output(args, name: str, table: pd.DataFrame, extra: dict | None = None) -> str:
+    """``--out x.csv``: that one CSV; any other ``--out``: a results folder with the table(s) and a manifest."""
+    from .results.folders import write_results
+    from .results.output_folder import write_file_output
+
+    out = Path(args.out)
+    if out.name.endswith((".csv", ".csv.gz")):
+        compression = "gzip" if out.name.endswith(".gz") else None
+        write_file_output(lambda tmp: table.to_csv(tmp, index=False, compression=compression), out,
+                          overwrite=args.overwrite)
+        return str(out)
+    tables = {name: table, **{k: v for k, v in (extra or {}).items() if v is not None}}
+    write_results(tables, out, inputs=[args.input] if getattr(args, "input", None) else (), overwrite=args.overwrite)
+    return f"{out}/ ({', '.join(f'{k}.csv' for k in tables)}, RDS twins, manifest.json)"
 
 
-def _parse_control(text: str) -> dict[str, list[str]]:
-    if "=" not in text:
-        raise ValueError(f"--control must look like COLUMN=VALUE[,VALUE]; got {text!r}")
-    column, values = text.split("=", 1)
-    return {column.strip(): _split(values)}
+def _summary_json(summary: dict) -> bytes:
+    from .results.folders import json_safe
+
+    return json.dumps(json_safe(summary), indent=2, allow_nan=False).encode()
+
+
+# ----------------------------------------------------------------------------- commands
+
+def _features(args, columns):
+    from .data.features import parse_feature_spec
+
+    return parse_feature_spec(args.features, columns, args.modality)
 
 
 def _cmd_aggregate(args) -> str:
     from .bridge.cytominer import aggregate
-    from .data.features import parse_feature_spec
-    from .common.atomic_files import write_csv_atomic
 
     population, columns = _read_population(args)
-    features = parse_feature_spec(args.features, columns, "cp")
+    features = _features(args, columns)
     out = aggregate(population, features, _split(args.strata), args.operation)
-    write_csv_atomic(out, args.out)
-    return f"aggregated {len(features)} features into {len(out)} rows -> {args.out}"
+    where = _write_table_output(args, "aggregated", out)
+    return f"aggregated {len(features)} features into {len(out)} rows -> {where}"
 
 
 def _cmd_normalize(args) -> str:
     from .bridge.cytominer import normalize
-    from .data.features import parse_feature_spec
-    from .common.atomic_files import write_csv_atomic
 
     population, columns = _read_population(args)
-    features = parse_feature_spec(args.features, columns, args.modality)
+    features = _features(args, columns)
     out = normalize(population, features, _split(args.strata), _parse_control(args.control),
                     args.operation, on_low_dispersion=args.on_low_dispersion)
-    write_csv_atomic(out, args.out)
-    dropped = out.attrs["dropped_features"]
-    return (f"normalised {len(features) - len(dropped)} features of {len(out)} rows "
-            f"({len(dropped)} dropped) -> {args.out}")
+    dropped = out.attrs.get("dropped_features")
+    parameters = out.attrs.get("normalization_parameters")
+    where = _write_table_output(args, "normalized", out.copy(),
+                                {"normalization_parameters": parameters, "dropped_features": dropped})
+    n_dropped = 0 if dropped is None else len(dropped)
+    return f"normalised {len(features) - n_dropped} features of {len(out)} rows ({n_dropped} dropped) -> {where}"
 
 
 def _cmd_select(args) -> str:
     from .bridge.cytominer import select_features
-    from .data.features import parse_feature_spec
-    from .common.atomic_files import write_csv_atomic
 
     population, columns = _read_population(args)
-    features = parse_feature_spec(args.features, columns, args.modality)
+    features = _features(args, columns)
     options = {"cutoff": args.cutoff} if args.cutoff is not None else {}
     out = select_features(population, features, operation=args.operation, **options)
-    write_csv_atomic(out, args.out)
-    return f"kept {len(features) - len(out.attrs['dropped_features'])} of {len(features)} features -> {args.out}"
-
-
-def _cmd_replicates(args) -> str:
-    from .common.atomic_files import write_csv_atomic, write_text_atomic
-    from .stats.average_precision import mean_average_precision
-    from .data.features import parse_feature_spec
-    from .stats.replicates import replicate_reproducibility
-
-    if args.dataset:
-        profiles = _load_dataset_profiles(args)
-        frame, perturbation = profiles.data, args.perturbation or profiles.perturbation
-        features = list(profiles.features) if args.features == "auto" else \
-            parse_feature_spec(args.features, list(frame.columns), profiles.modality)
-        source = f"{args.dataset} ({args.release} release, {profiles.modality})"
-        control_note = [n for n in profiles.notes if n.startswith("negative controls")]
-    else:
-        if not args.input or not args.perturbation:
-            raise ValueError("give an input file and --perturbation, or --dataset NAME --modality cp|ge --root DIR")
-        frame = pd.read_csv(args.input, low_memory=False)
-        perturbation, source, control_note = args.perturbation, str(args.input), []
-        features = parse_feature_spec(args.features, list(frame.columns), args.modality)
-    result = replicate_reproducibility(frame, perturbation, features, null=args.null,
-                                       n_null=args.n_null, percentile=args.percentile,
-                                       plate=args.plate, seed=args.seed)
-    out = Path(args.out)
-    write_csv_atomic(result.table, out / "replicate_reproducibility.csv")
-    summary = result.summary_dict() | {"input": source, "n_features": len(features)}
-    lines = [result.summary()] + control_note
-    if args.map:
-        controls = _parse_control(args.control) if args.control else None
-        if controls is None and args.dataset:
-            controls = profiles.controls
-        ap = mean_average_precision(frame, perturbation, features, controls=controls,
-                                    negatives="negcon" if controls is not None else "others",
-                                    n_null=args.n_null, seed=args.seed)
-        write_csv_atomic(ap.table, out / "mean_average_precision.csv")
-        summary["mean_average_precision"] = ap.summary_dict()
-        lines.append(ap.summary())
-    import json
-
-    write_text_atomic(json.dumps(summary, indent=2, default=str), out / "summary.json")
-    return "\n".join(lines + [f"written to {out}"])
-
-
-def _control_spec(text: str | None):
-    from .data.controls import ControlSpec
-
-    if not text:
-        return None
-    ((column, values),) = _parse_control(text).items()
-    return ControlSpec(column, tuple(values))
+    dropped = out.attrs.get("dropped_features")
+    where = _write_table_output(args, "selected", out.copy(), {"dropped_features": dropped})
+    n_dropped = 0 if dropped is None else len(dropped)
+    return f"kept {len(features) - n_dropped} of {len(features)} features -> {where}"
 
 
 def _load_dataset_profiles(args):
@@ -143,6 +194,52 @@ def _load_dataset_profiles(args):
                          controls=_parse_control(args.control) if args.control else None)
 
 
+def _cmd_replicates(args) -> str:
+    from .results.folders import write_results
+    from .stats.average_precision import mean_average_precision
+    from .stats.replicates import replicate_reproducibility
+
+    if args.dataset:
+        profiles = _load_dataset_profiles(args)
+        perturbation = args.perturbation or profiles.perturbation
+        if args.features != "auto":
+            from .data.features import parse_feature_spec
+            profiles = profiles.with_data(profiles.data, features=parse_feature_spec(
+                args.features, list(profiles.data.columns), profiles.modality))
+        subject, source, inputs = profiles, f"{args.dataset} ({args.release} release, {profiles.modality})", ()
+        controls = None
+    else:
+        if not args.input or not args.perturbation:
+            raise ValueError("give an input file and --perturbation, or --dataset NAME --modality cp|ge --root DIR")
+        frame = read_table(args.input, key_columns=[args.perturbation])
+        from .data.profiles import Profiles
+        from .data.controls import resolve_controls
+
+        features = _features(args, list(frame.columns))
+        subject = Profiles(frame, tuple(features), "ge" if args.modality == "ge" else "cp", args.perturbation)
+        controls = _parse_control(args.control) if args.control else None
+        if controls:
+            rule, note = resolve_controls(frame, controls, label=Path(args.input).name, explicit=True)
+            subject = subject.with_data(frame, note=note, control_rule=rule)
+        perturbation, source, inputs = args.perturbation, str(args.input), [args.input]
+    result = replicate_reproducibility(subject, perturbation, null=args.null, n_null=args.n_null,
+                                       percentile=args.percentile, plate=args.plate, seed=args.seed,
+                                       include_controls=args.include_controls, progress=not args.quiet)
+    summary = result.summary_dict() | {"input": source, "n_features": len(subject.features)}
+    results = {"replicate_reproducibility": result}
+    lines = [result.summary()]
+    if args.map:
+        negatives = "negcon" if subject.controls.any() else "others"
+        ap = mean_average_precision(subject, perturbation, negatives=negatives, n_null=args.n_null,
+                                    seed=args.seed, progress=not args.quiet)
+        results["mean_average_precision"] = ap
+        summary["mean_average_precision"] = ap.summary_dict()
+        lines.append(ap.summary())
+    write_results(results, args.out, inputs=inputs, extra_files={"summary.json": _summary_json(summary)},
+                  overwrite=args.overwrite, notes=subject.notes)
+    return "\n".join(lines + [f"written to {args.out}"])
+
+
 def _read_pair(args):
     from .data.pairing import load_paired, read_paired
 
@@ -152,67 +249,48 @@ def _read_pair(args):
     if not (args.cp and args.ge and (args.key or (args.cp_key and args.ge_key))):
         raise ValueError("give --dataset NAME --root DIR, or --cp, --ge and --key (or --cp-key and --ge-key)")
     return read_paired(args.cp, args.ge, args.cp_key or args.key, args.ge_key or args.key,
-                       cp_controls=_control_spec(args.cp_control),
-                       ge_controls=_control_spec(args.ge_control))
+                       cp_controls=_control_spec(args.cp_control), ge_controls=_control_spec(args.ge_control))
+
+
+def _pair_inputs(args) -> list:
+    return [p for p in (args.cp, args.ge) if p] if not args.dataset else []
 
 
 def _cmd_predict_genes(args) -> str:
-    import json
-
-    from .common.atomic_files import write_csv_atomic, write_text_atomic
+    from .results.folders import write_results
     from .stats.predictability import feature_predictability, gene_predictability
 
     paired = _read_pair(args)
     run = feature_predictability if args.reverse else gene_predictability
     result = run(paired, model=args.model, n_splits=args.splits, groups=args.groups,
                  n_permutations=args.permutations, seed=args.seed, progress=not args.quiet)
-    out = Path(args.out)
-    name = "single_feature_predictability.csv" if args.reverse else "single_gene_predictability.csv"
-    write_csv_atomic(result.table, out / name)
-    summary = result.summary_dict() | {"cp": str(args.cp), "ge": str(args.ge)}
-    write_text_atomic(json.dumps(summary, indent=2, default=str), out / "summary.json")
-    return paired.summary() + "\n" + result.summary() + f"\nwritten to {out}"
+    name = "single_feature_predictability" if args.reverse else "single_gene_predictability"
+    summary = result.summary_dict() | {"cp": str(args.cp or args.dataset), "ge": str(args.ge or args.dataset)}
+    write_results({name: result}, args.out, inputs=_pair_inputs(args),
+                  extra_files={"summary.json": _summary_json(summary)}, overwrite=args.overwrite,
+                  notes=paired.notes)
+    return paired.summary() + "\n" + result.summary() + f"\nwritten to {args.out}"
 
 
 def _cmd_correlate(args) -> str:
-    import json
-
-    from .common.atomic_files import write_csv_atomic, write_text_atomic
+    from .results.folders import write_results
     from .stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
 
     paired = _read_pair(args)
-    table = feature_gene_correlation(paired, top_k=args.top_k)
-    cca = canonical_correlation(paired, n_components=args.components, n_permutations=args.permutations,
-                                seed=args.seed, progress=not args.quiet)
-    mantel = similarity_concordance(paired, n_permutations=args.permutations, seed=args.seed)
-    out = Path(args.out)
-    write_csv_atomic(table, out / "feature_gene_correlation.csv")
+    table = feature_gene_correlation(paired, top_k=args.top_k, groups=args.groups)
+    n_features, n_genes = len(paired.cp.features), len(paired.ge.features)
+    if args.components > min(n_features, n_genes, args.pcs):
+        raise ValueError(f"--components {args.components} exceeds what the data allow "
+                         f"(min of {n_features} features, {n_genes} genes and --pcs {args.pcs})")
+    cca = canonical_correlation(paired, n_components=args.components, n_pcs=args.pcs, groups=args.groups,
+                                n_permutations=args.permutations, seed=args.seed, progress=not args.quiet)
+    mantel = similarity_concordance(paired, n_permutations=max(args.permutations, 1), seed=args.seed,
+                                    groups=args.groups, progress=not args.quiet)
     concordance = {"mantel": mantel.as_dict(), "canonical": cca.table.to_dict(orient="records")}
-    write_text_atomic(json.dumps(concordance, indent=2, default=float), out / "concordance.json")
-    return "\n".join([paired.summary(), mantel.summary(), cca.summary(), f"written to {out}"])
-
-
-def _add_dataset_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", help="a Rosetta dataset (cdrp, cdrp-bio, luad, taorf, lincs): keys, controls "
-                                     "and plates come from the registry")
-    p.add_argument("--root", default=".", help="download root of --dataset (see `datasets download`)")
-    p.add_argument("--release", default="csv", choices=["csv", "curated"], help="which release of --dataset")
-    p.add_argument("--level", help="Cell Painting level of --dataset (augmented, normalized, "
-                                   "normalized_variable_selected)")
-
-
-def _add_pair_arguments(p: argparse.ArgumentParser, required: bool = True, out: str | None = None) -> None:
-    _add_dataset_arguments(p)
-    p.add_argument("--cp", help="Cell Painting profiles (replicate level, CSV)")
-    p.add_argument("--ge", help="L1000 profiles (replicate level, CSV)")
-    p.add_argument("--key", help="perturbation column present in both files")
-    p.add_argument("--cp-key", help="perturbation column of the CP file (default --key)")
-    p.add_argument("--ge-key", help="perturbation column of the GE file (default --key)")
-    p.add_argument("--cp-control", help="COLUMN=VALUE[,VALUE]: CP negative controls (left out)")
-    p.add_argument("--ge-control", help="COLUMN=VALUE[,VALUE]: GE negative controls (left out)")
-    p.add_argument("--permutations", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=out is None, default=out, help="output folder")
+    write_results({"feature_gene_correlation": table, "canonical_correlation": cca}, args.out,
+                  inputs=_pair_inputs(args), extra_files={"concordance.json": _summary_json(concordance)},
+                  overwrite=args.overwrite, notes=paired.notes)
+    return "\n".join([paired.summary(), mantel.summary(), cca.summary(), f"written to {args.out}"])
 
 
 def _cmd_datasets_list(args) -> str:
@@ -245,13 +323,14 @@ def _cmd_datasets_download(args) -> str:
 def _cmd_report(args) -> str:
     from .report.build import dataset_report, demo_report, file_report
 
+    common = {"overwrite": args.overwrite}
     if args.demo:
-        report = demo_report(args.out, seed=args.seed, progress=not args.quiet)
+        report = demo_report(args.out, seed=args.seed, progress=not args.quiet, **common)
     elif args.dataset:
         report = dataset_report(args.dataset, args.root, args.out, release=args.release, level=args.level,
                                 cp_controls=_control_spec(args.cp_control),
                                 ge_controls=_control_spec(args.ge_control), n_permutations=args.permutations,
-                                seed=args.seed, progress=not args.quiet)
+                                seed=args.seed, progress=not args.quiet, **common)
     else:
         if not (args.cp and args.ge and (args.key or (args.cp_key and args.ge_key))):
             raise ValueError("give --demo, --dataset NAME --root DIR, or --cp, --ge and --key "
@@ -259,8 +338,50 @@ def _cmd_report(args) -> str:
         report = file_report(args.cp, args.ge, args.cp_key or args.key, args.ge_key or args.key, args.out,
                              cp_controls=_control_spec(args.cp_control),
                              ge_controls=_control_spec(args.ge_control), n_permutations=args.permutations,
-                             seed=args.seed, progress=not args.quiet)
+                             seed=args.seed, progress=not args.quiet, **common)
     return f"report written to {report.out_dir}/report.md"
+
+
+# ----------------------------------------------------------------------------- the parser
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def _add_global_options(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """--quiet and --debug, accepted before or after the subcommand."""
+    default = False if top else argparse.SUPPRESS
+    p.add_argument("--quiet", action="store_true", default=default, help="no progress bars")
+    p.add_argument("--debug", action="store_true", default=default, help="show the traceback of an error")
+
+
+def _add_out(p: argparse.ArgumentParser, default: str | None = None, what: str = "output folder") -> None:
+    p.add_argument("--out", required=default is None, default=default, help=what)
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results this package wrote before in --out (never anyone else's files)")
+
+
+def _add_dataset_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", help="a Rosetta dataset (cdrp, cdrp-bio, luad, taorf, lincs): keys, controls "
+                                     "and plates come from the registry")
+    p.add_argument("--root", default=".", help="download root of --dataset (see `datasets download`)")
+    p.add_argument("--release", default="csv", choices=["csv", "curated"], help="which release of --dataset")
+    p.add_argument("--level", help="Cell Painting level of --dataset (augmented, normalized, "
+                                   "normalized_variable_selected)")
+
+
+def _add_pair_arguments(p: argparse.ArgumentParser, out: str | None = None) -> None:
+    _add_dataset_arguments(p)
+    p.add_argument("--cp", help="Cell Painting profiles (replicate level, CSV)")
+    p.add_argument("--ge", help="L1000 profiles (replicate level, CSV)")
+    p.add_argument("--key", help="perturbation column present in both files")
+    p.add_argument("--cp-key", help="perturbation column of the CP file (default --key)")
+    p.add_argument("--ge-key", help="perturbation column of the GE file (default --key)")
+    p.add_argument("--cp-control", help="COLUMN=VALUE[,VALUE]: CP negative controls (left out)")
+    p.add_argument("--ge-control", help="COLUMN=VALUE[,VALUE]: GE negative controls (left out)")
+    p.add_argument("--permutations", type=_integer(0, "--permutations"), default=100)
+    p.add_argument("--seed", type=_integer(0, "--seed"), default=0)
+    _add_out(p, out)
 
 
 def _add_population_arguments(p: argparse.ArgumentParser) -> None:
@@ -269,43 +390,48 @@ def _add_population_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--postgres", help="PostgreSQL DSN, postgresql://user@host:port/dbname (processed in the server)")
     p.add_argument("--table", help="table in --sqlite or --postgres")
     p.add_argument("--features", default="auto",
-                   help="'auto' (Cells_/Cytoplasm_/Nuclei_ or *_at columns) or comma-separated prefixes")
-    p.add_argument("--out", required=True, help="output CSV")
+                   help="'auto' (the --modality's columns) or comma-separated prefixes")
+    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"],
+                   help="which columns 'auto' takes: Cells_/Cytoplasm_/Nuclei_ (cp) or *_at (ge)")
+    _add_out(p, what="a .csv/.csv.gz file, or a folder (CSV + RDS + manifest, with parameters and dropped features)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="rosetta-stats",
+        prog="rosetta-stats", formatter_class=_Formatter,
         description="Statistics for paired Cell Painting and L1000 profiles (Rosetta).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("aggregate", help="aggregate rows within strata with cytominer")
+    def command(name, **kwargs):
+        p = sub.add_parser(name, formatter_class=_Formatter, **kwargs)
+        _add_global_options(p)
+        return p
+
+    p = command("aggregate", help="aggregate rows within strata with cytominer")
     _add_population_arguments(p)
     p.add_argument("--strata", required=True, help="comma-separated grouping columns")
     p.add_argument("--operation", default="mean", help="mean, median, min, max, sd, or joined by +")
     p.set_defaults(run=_cmd_aggregate)
 
-    p = sub.add_parser("normalize", help="normalise to control rows per stratum with cytominer")
+    p = command("normalize", help="normalise to control rows per stratum with cytominer")
     _add_population_arguments(p)
     p.add_argument("--strata", required=True, help="comma-separated normalisation groups (e.g. plate)")
     p.add_argument("--control", required=True, help="COLUMN=VALUE[,VALUE] selecting the control rows")
     p.add_argument("--operation", default="standardize", choices=["standardize", "robustize"])
     p.add_argument("--on-low-dispersion", default="drop", choices=["drop", "error", "keep"])
-    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
     p.set_defaults(run=_cmd_normalize)
 
-    p = sub.add_parser("select-features", help="drop uninformative features with cytominer")
+    p = command("select-features", help="drop uninformative features with cytominer")
     _add_population_arguments(p)
     p.add_argument("--operation", default="variance_threshold",
                    choices=["variance_threshold", "correlation_threshold", "drop_na_columns"])
     p.add_argument("--cutoff", type=float, default=None)
-    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
     p.set_defaults(run=_cmd_select)
 
-    p = sub.add_parser("replicates", help="replicate reproducibility (paper statistic, p/q-values, mAP)")
+    p = command("replicates", help="replicate reproducibility (paper statistic, p/q-values, mAP)")
     p.add_argument("input", nargs="?", help="replicate-level CSV (or .csv.gz), one row per well")
     p.add_argument("--perturbation", help="column naming the perturbation (with --dataset: the registry's)")
     _add_dataset_arguments(p)
@@ -313,39 +439,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
     p.add_argument("--plate", help="standardise features within this plate column first")
     p.add_argument("--null", default="size_matched", choices=["paper", "size_matched"])
-    p.add_argument("--n-null", type=int, default=1000)
-    p.add_argument("--percentile", type=float, default=90)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-null", type=_integer(1, "--n-null"), default=1000)
+    p.add_argument("--percentile", type=_fraction, default=90)
+    p.add_argument("--seed", type=_integer(0, "--seed"), default=0)
     p.add_argument("--map", action="store_true", help="also mean average precision")
-    p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: negative controls (for --map; with --dataset, "
-                                     "instead of the registry's rules)")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: negative controls (left out of the statistics, "
+                                     "the negatives of --map; with --dataset, instead of the registry's rules)")
+    p.add_argument("--include-controls", action="store_true", help="score the negative controls too")
+    _add_out(p)
     p.set_defaults(run=_cmd_replicates)
 
-    p = sub.add_parser("predict-genes", help="single-gene predictability from morphology")
+    p = command("predict-genes", help="single-gene predictability from morphology")
     _add_pair_arguments(p)
     p.add_argument("--model", default="ridge", choices=["ridge", "lasso", "pcr", "mlp"])
-    p.add_argument("--splits", type=int, default=5)
-    p.add_argument("--groups", help="CP column whose values folds keep together (e.g. compound)")
+    p.add_argument("--splits", type=_integer(2, "--splits"), default=5)
+    p.add_argument("--groups", help="CP column whose values folds and permutations keep together (e.g. compound)")
     p.add_argument("--reverse", action="store_true", help="predict each CP feature from the genes")
     p.set_defaults(run=_cmd_predict_genes)
 
-    p = sub.add_parser("correlate", help="feature x gene correlation, held-out CCA, Mantel test")
+    p = command("correlate", help="feature x gene correlation, held-out CCA, Mantel test")
     _add_pair_arguments(p)
-    p.add_argument("--top-k", type=int, default=10, help="strongest features kept per gene")
-    p.add_argument("--components", type=int, default=5)
+    p.add_argument("--top-k", type=_integer(1, "--top-k"), default=10, help="strongest features kept per gene")
+    p.add_argument("--components", type=_integer(1, "--components"), default=5)
+    p.add_argument("--pcs", type=_integer(1, "--pcs"), default=20, help="principal components per modality")
+    p.add_argument("--groups", help="CP column whose values permutations keep together (e.g. compound)")
     p.set_defaults(run=_cmd_correlate)
 
-    p = sub.add_parser("datasets", help="the Rosetta collection: list and download files")
+    p = command("datasets", help="the Rosetta collection: list, describe and download files")
     datasets = p.add_subparsers(dest="datasets_command", required=True)
-    q = datasets.add_parser("list", help="files with sizes and ETags")
+    q = datasets.add_parser("list", help="files with sizes and ETags", formatter_class=_Formatter)
+    _add_global_options(q)
     q.add_argument("--dataset", help="cdrp, cdrp-bio, luad, taorf or lincs (default: all)")
     q.add_argument("--release", default="csv", choices=["csv", "curated"])
     q.set_defaults(run=_cmd_datasets_list)
-    q = datasets.add_parser("info", help="a dataset's columns, controls, doses and time points in both releases")
+    q = datasets.add_parser("info", help="a dataset's columns, controls, doses and time points in both releases",
+                            formatter_class=_Formatter)
+    _add_global_options(q)
     q.add_argument("dataset", help="cdrp, cdrp-bio, luad, taorf or lincs")
     q.set_defaults(run=_cmd_datasets_info)
-    q = datasets.add_parser("download", help="verified, resumable download")
+    q = datasets.add_parser("download", help="verified, resumable download", formatter_class=_Formatter)
+    _add_global_options(q)
     q.add_argument("dataset", help="cdrp, cdrp-bio, luad, taorf or lincs")
     q.add_argument("--files", help="comma-separated short names (see `datasets list`); default all")
     q.add_argument("--dest", default=".", help="download root (the bucket's folder layout below it)")
@@ -354,24 +487,41 @@ def build_parser() -> argparse.ArgumentParser:
                    help="csv (the paper's files) or curated (the 2025 parquet files)")
     q.set_defaults(run=_cmd_datasets_download)
 
-    p = sub.add_parser("report", help="the whole analysis as a folder of tables, figures and report.md")
+    p = command("report", help="the whole analysis as a folder of tables, figures and report.md")
     p.add_argument("--demo", action="store_true", help="on simulated data (seconds)")
-    _add_pair_arguments(p, required=False, out="rosetta_report")
+    _add_pair_arguments(p, out="rosetta_report")
     p.set_defaults(run=_cmd_report)
     return parser
+
+
+def _expected_errors():
+    import gzip
+
+    from .common.errors import RosettaError
+
+    return (RosettaError, ValueError, OSError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeError, KeyError,
+            MemoryError)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    label = f"rosetta-stats {args.command}"
     try:
         message = args.run(args)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"rosetta-stats {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except RuntimeError as exc:  # RBackendUnavailable
-        print(f"rosetta-stats {args.command}: {exc}", file=sys.stderr)
-        return 3
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"{label}: interrupted; nothing half-written was left in place", file=sys.stderr)
+        return EXIT_ERROR
+    except _expected_errors() as exc:
+        if args.debug:
+            raise
+        text = " ".join(line.strip() for line in str(exc).strip().splitlines()) or type(exc).__name__
+        if isinstance(exc, KeyError):
+            text = f"missing entry {text}"
+        print(f"{label}: error: {text}", file=sys.stderr)
+        return EXIT_ERROR
     print(message)
     return 0
 

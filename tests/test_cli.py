@@ -72,14 +72,18 @@ def test_replicates_command_on_the_taorf_file(taorf_l1k_path, tmp_path, capsys):
     table = pd.read_csv(out / "replicate_reproducibility.csv")
     assert list(table.columns) == ["perturbation", "n_replicates", "replicate_correlation",
                                    "p_value", "q_value", "above_threshold"]
-    assert len(table) == 328
-    summary = json.loads((out / "summary.json").read_text())
     frame = pd.read_csv(taorf_l1k_path)
-    api = rs.replicate_reproducibility(frame, "pert_id", rs.infer_features(frame.columns, "ge"),
+    is_control = frame["pert_type"].isin(["ctl_vector", "ctl_untrt"])
+    assert len(table) == frame.loc[~is_control, "pert_id"].nunique() == 324  # controls are not scored
+    summary = json.loads((out / "summary.json").read_text())
+    api = rs.replicate_reproducibility(frame[~is_control], "pert_id", rs.infer_features(frame.columns, "ge"),
                                        n_null=200, seed=3)
     assert summary["threshold"] == pytest.approx(api.threshold)
     assert summary["percent_replicating"] == pytest.approx(api.percent_replicating)
     assert (out / "mean_average_precision.csv").exists()
+    tables, manifest = rs.read_results(out)  # every command hands off an R-readable folder
+    assert "left out 158 negative-control row(s)" in " ".join(
+        manifest["tables"]["replicate_reproducibility"]["notes"])
     assert "percent replicating" in capsys.readouterr().out
     assert main(["replicates", str(taorf_l1k_path), "--perturbation", "pert", "--out", str(tmp_path / "x")]) == 2
     assert not (tmp_path / "x").exists()

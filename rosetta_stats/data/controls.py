@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..common.errors import RosettaError
 from ..common.validation import check_columns
 
 NEGCON = "negcon"
@@ -86,7 +87,7 @@ class ControlRules:
         raise NoControlsError(_nothing_matched(frame, self.rules, label))
 
 
-class NoControlsError(ValueError):
+class NoControlsError(RosettaError):
     """No rule marked a single row of a non-empty file."""
 
 

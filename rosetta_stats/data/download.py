@@ -39,6 +39,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..common.atomic_files import atomic_path
+from ..common.errors import RosettaError
 from .registry import BUCKET_URL, LISTING_DATE, RemoteFile, get_dataset
 
 MIB = 1024 * 1024
@@ -46,7 +47,7 @@ COMMON_PART_SIZES = tuple(m * MIB for m in (8, 16, 5, 15, 32, 50, 64, 100, 128, 
 _TRANSIENT = (urllib.error.URLError, ConnectionError, http.client.HTTPException, socket.timeout, TimeoutError)
 
 
-class DownloadError(ValueError):
+class DownloadError(RosettaError):
     """A file could not be fetched (not found, truncated, refused)."""
 
 

@@ -18,6 +18,7 @@ from . import figures as plots
 from ..data.treatment_level import treatment_level
 from ..stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
 from ..results.folders import write_results
+from ..results.output_folder import check_output
 from ..data.pairing import pair
 from ..data.read import read_profiles
 from ..stats.modality_comparison import compare_modalities
@@ -39,8 +40,14 @@ class Report:
 
 def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null: int = 1000,
                  n_permutations: int = 100, seed: int = 0, model: str = "ridge", inputs=(),
-                 progress: bool = True, preface: str = "") -> Report:
-    """Run every analysis on replicate-level CP and GE profiles and write the report folder."""
+                 progress: bool = True, preface: str = "", overwrite: bool = False) -> Report:
+    """Run every analysis on replicate-level CP and GE profiles and write the report folder.
+
+    The output folder is checked before any work starts (new, empty, or an
+    earlier report with ``overwrite=True``).
+    """
+    planned = [f"{t}.{ext}" for t in TABLES for ext in ("csv", "rds")] + ["report.md", "manifest.json"]
+    check_output(out_dir, planned, overwrite)
     steps = tqdm(total=6, desc="report", disable=not progress)
     rep_cp = replicate_reproducibility(cp, n_null=n_null, seed=seed)
     rep_ge = replicate_reproducibility(ge, n_null=n_null, seed=seed)
@@ -67,7 +74,8 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
     steps.update()
     text = _markdown(preface, rep_cp, rep_ge, overlap, paired, genes, correlations, cca, mantel)
     results = dict(zip(TABLES, (rep_cp, rep_ge, overlap, genes, correlations, cca)))
-    out = write_results(results, out_dir, inputs=inputs,
+    out = write_results(results, out_dir, inputs=inputs, overwrite=overwrite,
+                        notes=paired.notes,
                         extra_files={**figures, "report.md": text.encode()})
     steps.update()
     steps.close()
@@ -112,7 +120,7 @@ def _markdown(preface, rep_cp, rep_ge, overlap, paired, genes, correlations, cca
     return "\n".join(lines)
 
 
-def demo_report(out_dir, seed: int = 0, progress: bool = True) -> Report:
+def demo_report(out_dir, seed: int = 0, progress: bool = True, overwrite: bool = False) -> Report:
     """The report on simulated paired data, preceded by the single-cell cytominer step."""
     from .demo import run_cytominer_demo
     from ..data.simulate_paired import simulate_paired
@@ -127,7 +135,7 @@ def demo_report(out_dir, seed: int = 0, progress: bool = True) -> Report:
                f"{len(sim.truth.reproducible_ge)} in L1000, {len(sim.truth.linear_genes)} linearly "
                "predictable genes).\n\n" + cells)
     return build_report(cp, ge, out_dir, n_null=1000, n_permutations=100, seed=seed,
-                        progress=progress, preface=preface)
+                        progress=progress, preface=preface, overwrite=overwrite)
 
 
 def dataset_report(dataset: str, root, out_dir, release: str = "csv", level: str | None = None,

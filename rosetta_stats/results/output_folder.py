@@ -28,11 +28,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from ..common.errors import RosettaError
+
 MANIFEST = "manifest.json"
 STAGING_MARK = ".rosetta-staging-"
 
 
-class OutputError(ValueError):
+class OutputError(RosettaError):
     """The output location cannot be written without losing or mixing someone's files."""
 
 
@@ -102,6 +104,12 @@ def check_target(target: Path, names: list[str], overwrite: bool) -> dict | None
                           f"{' ...' if len(clash) > 3 else ''}); pass --overwrite (overwrite=True) to replace "
                           "the files it wrote before")
     return old
+
+
+def check_output(target: str | os.PathLike, planned=(), overwrite: bool = False) -> None:
+    """Refuse an output folder before the work starts (the same rules as when the results are moved in)."""
+    target = Path(target).absolute()
+    check_target(target, [safe_relative(n) for n in planned], overwrite)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -15,8 +15,10 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from ..common.errors import RosettaError
 
-class ClusterError(RuntimeError):
+
+class ClusterError(RosettaError, RuntimeError):
     """The cluster could not finish the work (workers kept dying, or it went away)."""
 
 

@@ -32,7 +32,8 @@ from .kernels.similarity import (
     pairwise_quantile,
     unit_rows,
 )
-from ..common.validation import check_choice, check_columns
+from ..common.validation import check_choice, check_columns, rows_matching
+from ..data.profiles import Profiles
 from .multiple_testing import bh_qvalues
 from .profile_inputs import profile_inputs
 
@@ -90,6 +91,8 @@ def replicate_reproducibility(
     seed: int | None = 0,
     client=None,
     progress: bool = False,
+    controls=None,
+    include_controls: bool = False,
 ) -> ReplicateResult:
     """Replicate correlation per perturbation, the paper's threshold, and p/q-values.
 
@@ -106,6 +109,9 @@ def replicate_reproducibility(
     client : a ``dask.distributed.Client`` whose workers compute the null's pair blocks and
         the size-matched null (same seed, same numbers)
     progress : show a progress bar over the null's blocks
+    controls : the negative-control rows (``{column: value(s)}`` or a boolean mask); a
+        Profiles object brings its own. They are not perturbations: they are left
+        out of the table, the null and percent replicating unless ``include_controls``.
 
     Returns
     -------
@@ -113,12 +119,25 @@ def replicate_reproducibility(
     replicate_correlation, p_value, q_value, above_threshold.
     """
     check_choice(null, NULLS, "null")
+    if int(n_null) < 1:
+        raise ValueError(f"n_null must be at least 1; got {n_null}")
+    if not 0 < float(percentile) < 100:
+        raise ValueError(f"percentile must lie between 0 and 100; got {percentile}")
+    is_profiles = isinstance(profiles_or_frame, Profiles)
     frame, perturbation, features = profile_inputs(profiles_or_frame, perturbation, features)
+    notes = []
+    if controls is not None:
+        control = rows_matching(frame, controls, "controls")[0]
+    else:
+        control = profiles_or_frame.controls if is_profiles else np.zeros(len(frame), dtype=bool)
+    n_controls = int(control.sum())
+    if n_controls and not include_controls:
+        frame = frame[~control]
+        notes.append(f"left out {n_controls} negative-control row(s) (include_controls=True scores them)")
     if plate is not None:
         check_columns(frame.columns, [plate], "plate")
         frame = standardize_within(frame, features, plate)
     frame = frame[frame[perturbation].notna()]
-    notes = []
     values = frame[features]
     missing = values.isna()
     all_nan = values.columns[missing.all().to_numpy()]

@@ -25,7 +25,7 @@ def test_modality_comparison_against_planted_sets():
     counts = comparison.counts
     assert sum(counts.values()) == len(comparison.table)
     assert counts["both"] == len(found_both)
-    assert "negcon" in comparison.table["perturbation"].tolist()  # controls replicate too; kept, not hidden
+    assert "negcon" not in comparison.table["perturbation"].tolist()  # controls are not perturbations
     with pytest.raises(ValueError, match="no perturbation has replicates in both"):
         renamed = replicate_reproducibility(ge.with_data(ge.data.assign(pert_id="x" + ge.data["pert_id"])), seed=1)
         compare_modalities(replicate_reproducibility(cp, seed=1), renamed)
