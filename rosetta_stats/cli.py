@@ -75,11 +75,6 @@ def read_table(path: str | Path, key_columns=()) -> pd.DataFrame:
         raise ValueError(f"{path} is a folder; give a CSV file")
     if not path.is_file():
         raise ValueError(f"input file not found: {path}")
-    header = pd.read_csv(path, nrows=0).columns if path.suffix != ".parquet" else None
-    if header is not None:
-        mangled = [c for c in header if "." in c and c.rsplit(".", 1)[0] in set(header) and c.rsplit(".", 1)[1].isdigit()]
-        if mangled:
-            raise ValueError(f"{path.name} repeats column name(s): {', '.join(sorted({c.rsplit('.', 1)[0] for c in mangled}))}")
     frame = _read_table(path, "auto")
     if frame.empty:
         raise ValueError(f"{path.name} has a header but no rows")
@@ -348,6 +343,13 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and still exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _add_global_options(p: argparse.ArgumentParser, top: bool = False) -> None:
     """--quiet and --debug, accepted before or after the subcommand."""
     default = False if top else argparse.SUPPRESS
@@ -379,8 +381,9 @@ def _add_pair_arguments(p: argparse.ArgumentParser, out: str | None = None) -> N
     p.add_argument("--ge-key", help="perturbation column of the GE file (default --key)")
     p.add_argument("--cp-control", help="COLUMN=VALUE[,VALUE]: CP negative controls (left out)")
     p.add_argument("--ge-control", help="COLUMN=VALUE[,VALUE]: GE negative controls (left out)")
-    p.add_argument("--permutations", type=_integer(0, "--permutations"), default=100)
-    p.add_argument("--seed", type=_integer(0, "--seed"), default=0)
+    p.add_argument("--permutations", type=_integer(0, "--permutations"), default=100,
+                   help="permutations of the null (0: no p-values)")
+    p.add_argument("--seed", type=_integer(0, "--seed"), default=0, help="seed of every random step")
     _add_out(p, out)
 
 
@@ -397,13 +400,13 @@ def _add_population_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rosetta-stats", formatter_class=_Formatter,
         description="Statistics for paired Cell Painting and L1000 profiles (Rosetta).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_global_options(parser, top=True)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def command(name, **kwargs):
         p = sub.add_parser(name, formatter_class=_Formatter, **kwargs)
@@ -420,15 +423,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_population_arguments(p)
     p.add_argument("--strata", required=True, help="comma-separated normalisation groups (e.g. plate)")
     p.add_argument("--control", required=True, help="COLUMN=VALUE[,VALUE] selecting the control rows")
-    p.add_argument("--operation", default="standardize", choices=["standardize", "robustize"])
-    p.add_argument("--on-low-dispersion", default="drop", choices=["drop", "error", "keep"])
+    p.add_argument("--operation", default="standardize", choices=["standardize", "robustize"],
+                   help="z-score (mean, sd) or robust z-score (median, MAD) against the controls")
+    p.add_argument("--on-low-dispersion", default="drop", choices=["drop", "error", "keep"],
+                   help="what to do with features whose control dispersion is ~0")
     p.set_defaults(run=_cmd_normalize)
 
     p = command("select-features", help="drop uninformative features with cytominer")
     _add_population_arguments(p)
     p.add_argument("--operation", default="variance_threshold",
                    choices=["variance_threshold", "correlation_threshold", "drop_na_columns"])
-    p.add_argument("--cutoff", type=float, default=None)
+    p.add_argument("--cutoff", type=float, default=None, help="the operation's threshold (cytominer's default if unset)")
     p.set_defaults(run=_cmd_select)
 
     p = command("replicates", help="replicate reproducibility (paper statistic, p/q-values, mAP)")
@@ -436,12 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--perturbation", help="column naming the perturbation (with --dataset: the registry's)")
     _add_dataset_arguments(p)
     p.add_argument("--features", default="auto", help="'auto' or comma-separated prefixes")
-    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
+    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"], help="which feature columns 'auto' takes")
     p.add_argument("--plate", help="standardise features within this plate column first")
-    p.add_argument("--null", default="size_matched", choices=["paper", "size_matched"])
-    p.add_argument("--n-null", type=_integer(1, "--n-null"), default=1000)
-    p.add_argument("--percentile", type=_fraction, default=90)
-    p.add_argument("--seed", type=_integer(0, "--seed"), default=0)
+    p.add_argument("--null", default="size_matched", choices=["paper", "size_matched"],
+                   help="paper: the threshold only; size_matched: also p- and q-values")
+    p.add_argument("--n-null", type=_integer(1, "--n-null"), default=1000, help="null draws per replicate count")
+    p.add_argument("--percentile", type=_fraction, default=90, help="null percentile used as the threshold")
+    p.add_argument("--seed", type=_integer(0, "--seed"), default=0, help="seed of every random step")
     p.add_argument("--map", action="store_true", help="also mean average precision")
     p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: negative controls (left out of the statistics, "
                                      "the negatives of --map; with --dataset, instead of the registry's rules)")
@@ -451,8 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("predict-genes", help="single-gene predictability from morphology")
     _add_pair_arguments(p)
-    p.add_argument("--model", default="ridge", choices=["ridge", "lasso", "pcr", "mlp"])
-    p.add_argument("--splits", type=_integer(2, "--splits"), default=5)
+    p.add_argument("--model", default="ridge", choices=["ridge", "lasso", "pcr", "mlp"], help="the regression model")
+    p.add_argument("--splits", type=_integer(2, "--splits"), default=5, help="cross-validation folds")
     p.add_argument("--groups", help="CP column whose values folds and permutations keep together (e.g. compound)")
     p.add_argument("--reverse", action="store_true", help="predict each CP feature from the genes")
     p.set_defaults(run=_cmd_predict_genes)
@@ -460,17 +466,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("correlate", help="feature x gene correlation, held-out CCA, Mantel test")
     _add_pair_arguments(p)
     p.add_argument("--top-k", type=_integer(1, "--top-k"), default=10, help="strongest features kept per gene")
-    p.add_argument("--components", type=_integer(1, "--components"), default=5)
+    p.add_argument("--components", type=_integer(1, "--components"), default=5, help="canonical components")
     p.add_argument("--pcs", type=_integer(1, "--pcs"), default=20, help="principal components per modality")
     p.add_argument("--groups", help="CP column whose values permutations keep together (e.g. compound)")
     p.set_defaults(run=_cmd_correlate)
 
     p = command("datasets", help="the Rosetta collection: list, describe and download files")
-    datasets = p.add_subparsers(dest="datasets_command", required=True)
+    datasets = p.add_subparsers(dest="datasets_command", required=True, parser_class=_Parser)
     q = datasets.add_parser("list", help="files with sizes and ETags", formatter_class=_Formatter)
     _add_global_options(q)
     q.add_argument("--dataset", help="cdrp, cdrp-bio, luad, taorf or lincs (default: all)")
-    q.add_argument("--release", default="csv", choices=["csv", "curated"])
+    q.add_argument("--release", default="csv", choices=["csv", "curated"], help="which release")
     q.set_defaults(run=_cmd_datasets_list)
     q = datasets.add_parser("info", help="a dataset's columns, controls, doses and time points in both releases",
                             formatter_class=_Formatter)
@@ -505,7 +511,10 @@ def _expected_errors():
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a one-line usage error (exit 2)
+        return int(exc.code or 0)
     label = f"rosetta-stats {args.command}"
     try:
         message = args.run(args)

@@ -7,11 +7,12 @@ check on creation that the table exists, and name what is missing if not.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,24 @@ class SQLiteTable:
 
     def columns(self) -> list[str]:
         """The table's column names, in order."""
-        with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as con:
-            rows = con.execute(f'PRAGMA table_info("{self.table}")').fetchall()
+        with contextlib.closing(sqlite3.connect(read_only_uri(self.path), uri=True)) as con:
+            rows = con.execute(f"PRAGMA table_info({quote_identifier(self.table)})").fetchall()
         return [r[1] for r in rows]
+
+
+def read_only_uri(path: str | os.PathLike) -> str:
+    """A read-only SQLite URI for ``path``, whatever characters it holds (``#``, ``%``, ``?``, spaces)."""
+    return f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+
+
+def quote_identifier(name: str) -> str:
+    """A SQL identifier in double quotes, embedded quotes doubled."""
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def _sqlite_tables(path: Path) -> set[str]:
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        with contextlib.closing(sqlite3.connect(read_only_uri(path), uri=True)) as con:
             rows = con.execute(
                 "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
             ).fetchall()

@@ -12,6 +12,8 @@ already has is ever overwritten.
 """
 from __future__ import annotations
 
+import contextlib
+import csv
 import gzip
 import os
 import zlib
@@ -33,22 +35,49 @@ COMPOUND_COLUMN = "compound"
 MATCH_KEY_COLUMN = "match_key"
 
 
+@contextlib.contextmanager
+def _named_read_errors(path: Path):
+    """Turn what pandas and gzip raise on a damaged file into errors that name it."""
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path.name} is empty") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(f"{path.name} is truncated or corrupted ({exc})") from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path.name} is not a well-formed CSV ({str(exc).strip()})") from None
+
+
+def read_header(path: Path) -> list[str]:
+    """The column names of a CSV as written (duplicates kept, unlike pandas' renaming)."""
+    with _named_read_errors(path):
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            first = next(csv.reader(handle), [])
+    return first
+
+
+def check_unique_columns(path: Path) -> None:
+    """A CSV whose header repeats a name is refused, naming the repeated names."""
+    if path.suffix == ".parquet":
+        return
+    header = read_header(path)
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise ValueError(f"{path.name} repeats column name(s): {', '.join(repeated)}")
+
+
 def _read_table(path: Path, modality: str) -> pd.DataFrame:
     """A CSV/CSV.gz (pandas) or parquet (R's nanoparquet) file as a DataFrame, with named errors."""
     if path.suffix == ".parquet":
         from ..bridge.parquet import read_parquet
 
         return read_parquet(path, infer=lambda columns: infer_features(columns, modality))
-    try:
+    check_unique_columns(path)
+    with _named_read_errors(path):
         return pd.read_csv(path, low_memory=False)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path.name} is empty") from None
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise ValueError(f"{path.name} is truncated or corrupted ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def read_profiles(
