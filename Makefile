@@ -3,13 +3,16 @@ PYTHON := .venv/bin/python
 export TZ ?= UTC
 REPORT_DIR ?= rosetta_report
 
-.PHONY: setup demo test test-python test-r bench clean
+.PHONY: setup setup-demo demo test test-python test-r check-r bench clean
 
 setup:
 	@bash tools/setup.sh
 
-demo: setup
-	@$(PYTHON) -m rosetta_stats.cli report --demo --out $(REPORT_DIR)
+setup-demo:
+	@bash tools/setup.sh demo
+
+demo: setup-demo
+	@$(PYTHON) -m rosetta_stats.cli report --demo --out $(REPORT_DIR) --overwrite
 
 test: setup
 	@status=0; \
@@ -22,6 +25,11 @@ test-python: setup
 
 test-r: setup
 	Rscript tools/run_testthat.R r_bridge/tests/testthat
+
+check-r: setup
+	@tmp=$$(mktemp -d) && cd $$tmp && R CMD build --no-build-vignettes $(CURDIR)/r_bridge >/dev/null && \
+	_R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual rosettabridge_*.tar.gz >check.log 2>&1; \
+	status=$$?; tail -n 25 check.log; grep -q "Status: OK" check.log || status=1; rm -rf $$tmp; exit $$status
 
 bench: setup
 	@for script in benchmarks/bench_*.py; do \

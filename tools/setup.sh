@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Install everything rosetta_stats needs on a Debian 12 machine, idempotently.
 # A second run only checks and takes a few seconds.
+#   bash tools/setup.sh        everything (tests, PostgreSQL, dask)
+#   bash tools/setup.sh demo   only what `make demo` needs
 set -euo pipefail
+PROFILE="${1:-full}"
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -21,6 +24,17 @@ APT_PACKAGES=(
   r-cran-bit64 r-cran-blob r-cran-hms r-cran-lubridate r-cran-rcpp r-cran-plogr
 )
 CRAN_PACKAGES=(cytominer RPostgres nanoparquet)
+# what only the tests and the server-side features need
+TEST_ONLY=(python3-pytest python3-hypothesis python3-distributed python3-psycopg2 postgresql libpq-dev
+           r-cran-testthat r-cran-withr r-cran-rmarkdown r-cran-knitr pandoc RPostgres nanoparquet)
+if [[ "$PROFILE" == "demo" ]]; then
+  keep=()
+  for p in "${APT_PACKAGES[@]}"; do [[ " ${TEST_ONLY[*]} " == *" $p "* ]] || keep+=("$p"); done
+  APT_PACKAGES=("${keep[@]}")
+  keep=()
+  for p in "${CRAN_PACKAGES[@]}"; do [[ " ${TEST_ONLY[*]} " == *" $p "* ]] || keep+=("$p"); done
+  CRAN_PACKAGES=("${keep[@]}")
+fi
 
 say() { printf '[setup] %s\n' "$*"; }
 
