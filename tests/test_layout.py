@@ -19,7 +19,7 @@ STAGE_MAY_IMPORT = {
     "common": {"common"},
     "data": {"common", "data", "bridge"},  # parquet is read through R
     "bridge": {"common", "bridge"},
-    "stats": {"common", "data", "stats"},
+    "stats": {"common", "data", "stats", "results"},  # results.base: the one result shape
     "results": {"common", "bridge", "results"},
     "report": {"common", "data", "bridge", "stats", "results", "report"},
 }
@@ -133,3 +133,26 @@ def test_old_spellings_warn_and_give_the_same_result():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rs.treatment_level(profiles)  # the new spelling never warns
+
+
+def test_every_result_has_one_shape():
+    sim = rs.simulate_paired(n_perturbations=40, n_replicates=2, n_cp_features=8, n_genes=6, seed=0)
+    cp, ge = sim.to_profiles()
+    paired = rs.pair(rs.treatment_level(cp), rs.treatment_level(ge))
+    reps = rs.replicate_reproducibility(cp, n_null=50)
+    results = [
+        reps, rs.mean_average_precision(cp, n_null=20),
+        rs.compare_modalities(reps, rs.replicate_reproducibility(ge, n_null=50)),
+        rs.gene_predictability(paired, n_permutations=5),
+        rs.canonical_correlation(paired, n_components=2, n_pcs=3, n_permutations=5),
+        rs.similarity_concordance(paired, n_permutations=5),
+        paired,
+    ]
+    for result in results:
+        assert isinstance(result.table, pd.DataFrame), type(result)
+        assert isinstance(result.notes, tuple), type(result)
+        assert isinstance(result.summary(), str) and result.summary(), type(result)
+        if not isinstance(result, rs.PairedProfiles):
+            assert isinstance(result.parameters, dict) and "notes" not in result.parameters, type(result)
+    genes = results[3]
+    assert any("paired on" in n or "negative controls" in n for n in genes.notes)  # pairing's notes travel on

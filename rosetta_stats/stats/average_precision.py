@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..common.validation import check_choice, rows_matching
 from ..data.profiles import Profiles
+from ..results.base import ResultShape
 from .kernels.ranking import average_precision_of_groups, random_average_precision
 from .kernels.sampling import distinct_draws
 from .kernels.similarity import degenerate_rows, unit_rows
@@ -40,7 +41,7 @@ NULLS = ("random_sets", "per_query")
 
 
 @dataclass(frozen=True)
-class AveragePrecisionResult:
+class AveragePrecisionResult(ResultShape):
     """Per-perturbation mAP (``table``) and the parameters that made it."""
 
     table: pd.DataFrame  # perturbation, n_replicates, n_negatives, mean_average_precision, p_value, q_value
@@ -50,14 +51,10 @@ class AveragePrecisionResult:
     notes: tuple[str, ...] = field(default=())
     null: str = "random_sets"
 
-    @property
-    def parameters(self) -> dict:
-        return {"negatives": self.negatives, "null": self.null, "n_null": self.n_null, "seed": self.seed}
-
     def summary_dict(self) -> dict:
         scored = self.table["mean_average_precision"].notna()
         return {
-            **self.parameters,
+            "negatives": self.negatives, "null": self.null, "n_null": self.n_null, "seed": self.seed,
             "n_perturbations": int(scored.sum()),
             "mean_map": float(self.table.loc[scored, "mean_average_precision"].mean()),
             "fraction_q_below_0.05": float((self.table.loc[scored, "q_value"] < 0.05).mean()),

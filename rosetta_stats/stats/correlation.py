@@ -21,6 +21,7 @@ from sklearn.model_selection import GroupKFold
 
 from .paired_inputs import paired_matrices
 from ..common.validation import check_choice
+from ..results.base import ResultShape
 from .kernels.regression import pearson_columns, standardize_columns
 from .kernels.sampling import group_means, group_permutation, has_groups
 from .multiple_testing import bh_qvalues
@@ -105,13 +106,17 @@ def feature_gene_correlation(cp, ge=None, key: str | None = None, top_k: int | N
 
 
 @dataclass(frozen=True)
-class CanonicalResult:
+class CanonicalResult(ResultShape):
     table: pd.DataFrame  # component, heldout_correlation, heldout_sd, null_mean, p_value
     n_pcs: int
     n_splits: int
     n_permutations: int
     seed: int | None
     notes: tuple[str, ...] = field(default=())
+
+    def summary_dict(self) -> dict:
+        return {"n_pcs": self.n_pcs, "n_splits": self.n_splits, "n_permutations": self.n_permutations,
+                "seed": self.seed, "notes": list(self.notes)}
 
     def summary(self) -> str:
         lines = [f"Held-out canonical correlations ({self.n_splits}-fold, inputs reduced to "
@@ -192,7 +197,7 @@ def canonical_correlation(cp, ge=None, key: str | None = None, n_components: int
 
 
 @dataclass(frozen=True)
-class ConcordanceResult:
+class ConcordanceResult(ResultShape):
     statistic: float  # correlation between the two similarity matrices' upper triangles
     p_value: float
     n_perturbations: int
@@ -203,6 +208,16 @@ class ConcordanceResult:
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row: statistic, p_value, n_perturbations."""
+        return pd.DataFrame({"statistic": [self.statistic], "p_value": [self.p_value],
+                             "n_perturbations": [self.n_perturbations]})
+
+    def summary_dict(self) -> dict:
+        return {"method": self.method, "n_permutations": self.n_permutations, "seed": self.seed,
+                "statistic": self.statistic, "p_value": self.p_value, "notes": list(self.notes)}
 
     def summary(self) -> str:
         return (f"Similarity concordance (Mantel, {self.method}): r = {self.statistic:.3f}, "

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..common.validation import check_choice
+from ..results.base import ResultShape
 from ..data.keys import looks_dose_suffixed, match_keys
 
 if TYPE_CHECKING:  # a type only: statistics never import each other at run time
@@ -23,12 +24,18 @@ CATEGORIES = ("both", "only_cp", "only_ge", "neither")
 
 
 @dataclass(frozen=True)
-class ModalityComparison:
+class ModalityComparison(ResultShape):
     table: pd.DataFrame  # perturbation, cp_reproducible, ge_reproducible, category
     criterion: str
     alpha: float
     unmatched_cp: tuple[str, ...]
     unmatched_ge: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    def summary_dict(self) -> dict:
+        return {"criterion": self.criterion, "alpha": self.alpha, **self.counts,
+                "unmatched_cp": len(self.unmatched_cp), "unmatched_ge": len(self.unmatched_ge),
+                "notes": list(self.notes)}
 
     @property
     def counts(self) -> dict[str, int]:

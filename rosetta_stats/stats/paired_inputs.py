@@ -61,7 +61,7 @@ def paired_matrices(cp, ge=None, key: str | None = None, groups=None,
             columns = [n for n, b in zip(names, bad.any(axis=0)) if b]
             raise ValueError(f"{label} values must be finite: {int(bad.any(axis=1).sum())} row(s), "
                              f"column(s) {', '.join(columns[:5])}{' ...' if len(columns) > 5 else ''}")
-    notes = []
+    notes = list(paired.notes)  # what cleaning and pairing did travels on
     keys = data_cp[paired.key]
     if groups is None and COMPOUND_COLUMN in data_cp.columns:
         groups = COMPOUND_COLUMN

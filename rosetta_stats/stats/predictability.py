@@ -48,12 +48,13 @@ from .kernels.regression import (
 )
 from .multiple_testing import bh_qvalues
 from ..common.validation import check_choice
+from ..results.base import ResultShape
 
 MODELS = ("ridge", "lasso", "pcr", "mlp")
 
 
 @dataclass(frozen=True)
-class PredictabilityResult:
+class PredictabilityResult(ResultShape):
     """Per-output predictability (``table``) and the settings that made it."""
 
     table: pd.DataFrame
@@ -63,7 +64,7 @@ class PredictabilityResult:
     n_permutations: int
     seed: int | None
     n_samples: int
-    parameters: dict = field(default_factory=dict)
+    model_parameters: dict = field(default_factory=dict)  # the model's own settings (penalty grid, ...)
     notes: tuple[str, ...] = field(default=())
 
     def summary_dict(self) -> dict:
@@ -72,7 +73,7 @@ class PredictabilityResult:
             "direction": self.direction, "model": self.model, "n_splits": self.n_splits,
             "n_permutations": self.n_permutations, "seed": self.seed, "n_samples": self.n_samples,
             "n_outputs": int(len(t)), "median_r2": float(t["r2"].median()),
-            "n_q_below_0.05": int((t["q_value"] < 0.05).sum()), **self.parameters,
+            "n_q_below_0.05": int((t["q_value"] < 0.05).sum()), **self.model_parameters,
             "notes": list(self.notes),
         }
 

@@ -34,6 +34,7 @@ from .kernels.similarity import (
 )
 from ..common.validation import check_choice, check_columns, rows_matching
 from ..data.profiles import Profiles
+from ..results.base import ResultShape
 from .multiple_testing import bh_qvalues
 from .profile_inputs import profile_inputs
 
@@ -41,7 +42,7 @@ NULLS = ("paper", "size_matched")
 
 
 @dataclass(frozen=True)
-class ReplicateResult:
+class ReplicateResult(ResultShape):
     """Per-perturbation reproducibility (``table``) and the run's parameters."""
 
     table: pd.DataFrame
@@ -126,6 +127,9 @@ def replicate_reproducibility(
     is_profiles = isinstance(profiles_or_frame, Profiles)
     frame, perturbation, features = profile_inputs(profiles_or_frame, perturbation, features)
     notes = []
+    if plate is not None:  # all wells of a plate, controls included, as the paper scaled them
+        check_columns(frame.columns, [plate], "plate")
+        frame = standardize_within(frame, features, plate)
     if controls is not None:
         control = rows_matching(frame, controls, "controls")[0]
     else:
@@ -134,9 +138,6 @@ def replicate_reproducibility(
     if n_controls and not include_controls:
         frame = frame[~control]
         notes.append(f"left out {n_controls} negative-control row(s) (include_controls=True scores them)")
-    if plate is not None:
-        check_columns(frame.columns, [plate], "plate")
-        frame = standardize_within(frame, features, plate)
     frame = frame[frame[perturbation].notna()]
     values = frame[features]
     missing = values.isna()
