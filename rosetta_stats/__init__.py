@@ -36,6 +36,9 @@ from .stats.average_precision import AveragePrecisionResult, mean_average_precis
 from .stats.modality_comparison import ModalityComparison, compare_modalities
 from .stats.predictability import PredictabilityResult, feature_predictability, gene_predictability
 from .stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
+from .stats.reproducible_sets import ReproducibleSets, reproducible_sets
+from .stats.paper_rules import highly_predictable
+from .data.gene_symbols import gene_symbols
 
 # results folders
 from .results.folders import read_results, write_results
@@ -87,6 +90,10 @@ __all__ = [
     "canonical_correlation",
     "feature_gene_correlation",
     "similarity_concordance",
+    "ReproducibleSets",
+    "reproducible_sets",
+    "highly_predictable",
+    "gene_symbols",
     "read_paired",
     "read_results",
     "write_results",

@@ -56,6 +56,20 @@ class PairedProfiles:
             return None
         return f"{cp_t:g} h vs {ge_t:g} h"
 
+    def restrict(self, keys, keep_negcon: bool = True) -> "PairedProfiles":
+        """Only the perturbations in ``keys`` (a list, or a ReproducibleSets' ``.both``/``.either``), plus
+        the negative controls unless ``keep_negcon=False``."""
+        wanted = set(map(str, keys))
+        mask = self.cp.data[self.key].astype(str).isin(wanted).to_numpy()
+        if keep_negcon:
+            mask |= self.cp.controls | self.ge.controls
+        if not mask.any():
+            raise ValueError(f"none of the {len(wanted)} keys is among the {len(self.cp)} paired perturbations")
+        note = f"restricted to {int(mask.sum())} of {len(self.cp)} paired perturbations"
+        cp = self.cp.with_data(self.cp.data[mask].reset_index(drop=True), note=note)
+        ge = self.ge.with_data(self.ge.data[mask].reset_index(drop=True), note=note)
+        return replace(self, cp=cp, ge=ge, notes=self.notes + (note,))
+
     def summary(self) -> str:
         lines = [
             f"paired {len(self.cp)} perturbations on {self.key!r} "

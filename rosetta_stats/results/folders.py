@@ -51,6 +51,7 @@ COLUMN_DESCRIPTIONS = {
     "null_mean": "mean under the permutation null",
     "category": "reproducible in both modalities, only one, or neither",
     "reason": "why the feature was dropped",
+    "symbol": "current HGNC symbol of the L1000 probe",
 }
 
 

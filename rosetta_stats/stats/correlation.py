@@ -21,6 +21,7 @@ from sklearn.model_selection import GroupKFold
 
 from .paired_inputs import paired_matrices
 from ..common.validation import check_choice
+from ..data.gene_symbols import gene_symbols
 from ..results.base import ResultShape
 from .kernels.regression import pearson_columns, standardize_columns
 from .kernels.sampling import group_means, group_permutation, has_groups
@@ -95,6 +96,7 @@ def feature_gene_correlation(cp, ge=None, key: str | None = None, top_k: int | N
         "feature": np.repeat(m.cp_names, len(m.ge_names)),
         "gene": np.tile(m.ge_names, len(m.cp_names)),
         "r": r.ravel(), "p_value": p.ravel(), "q_value": q.ravel(),
+        "symbol": np.tile(gene_symbols(m.ge_names).to_numpy(), len(m.cp_names)),
     })
     strength = np.nan_to_num(np.abs(table["r"].to_numpy()), nan=-1.0)
     table = table.iloc[np.argsort(-strength, kind="stable")]

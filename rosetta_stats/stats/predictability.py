@@ -48,6 +48,7 @@ from .kernels.regression import (
 )
 from .multiple_testing import bh_qvalues
 from ..common.validation import check_choice
+from ..data.gene_symbols import gene_symbols
 from ..results.base import ResultShape
 
 MODELS = ("ridge", "lasso", "pcr", "mlp")
@@ -190,6 +191,8 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
         "r2_null_mean": null.mean(axis=0) if n_permutations else np.nan,
         "p_value": p_values, "q_value": bh_qvalues(p_values),
     })
+    if name == "gene":
+        table["symbol"] = gene_symbols(out_names).to_numpy()  # current HGNC symbol of each probe
     parameters = {}
     if model == "ridge":
         table["alpha"] = np.exp(np.log(chosen).mean(axis=0))
