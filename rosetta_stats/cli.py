@@ -257,7 +257,7 @@ def _cmd_predict_genes(args) -> str:
 
     paired = _read_pair(args)
     run = feature_predictability if args.reverse else gene_predictability
-    result = run(paired, model=args.model, n_splits=args.splits, groups=args.groups,
+    result = run(paired, model=args.model, n_splits=args.splits, groups=args.groups, fold_score=args.fold_score,
                  n_permutations=args.permutations, seed=args.seed, progress=not args.quiet)
     name = "single_feature_predictability" if args.reverse else "single_gene_predictability"
     summary = result.summary_dict() | {"cp": str(args.cp or args.dataset), "ge": str(args.ge or args.dataset)}
@@ -457,8 +457,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("predict-genes", help="single-gene predictability from morphology")
     _add_pair_arguments(p)
-    p.add_argument("--model", default="ridge", choices=["ridge", "lasso", "pcr", "mlp"], help="the regression model")
-    p.add_argument("--splits", type=_integer(2, "--splits"), default=5, help="cross-validation folds")
+    p.add_argument("--model", default="ridge", choices=["ridge", "lasso", "lasso_cv", "pcr", "mlp"],
+                   help="the regression model (lasso_cv: the paper's)")
+    p.add_argument("--splits", type=_integer(2, "--splits"), default=None,
+                   help="cross-validation folds (default: the dataset's paper value with --dataset, else 5)")
+    p.add_argument("--fold-score", choices=["mean", "median"], default=None,
+                   help="how fold R^2 make a gene's score (default: median for lasso_cv, else mean)")
     p.add_argument("--groups", help="CP column whose values folds and permutations keep together (e.g. compound)")
     p.add_argument("--reverse", action="store_true", help="predict each CP feature from the genes")
     p.set_defaults(run=_cmd_predict_genes)

@@ -42,6 +42,7 @@ class PairedProfiles:
     time_points: tuple[float | None, float | None] = (None, None)  # hours: (CP, L1000)
     match: str = "raw"
     notes: tuple[str, ...] = ()
+    dataset: str | None = None  # the Rosetta dataset, when loaded by name (its paper settings then apply)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -223,4 +224,4 @@ def load_paired(dataset: str, root=".", release: str = "csv", level: str | None 
     ge = load_profiles(ds.short, "ge", None, root, clean=clean, release=release, controls=ge_controls,
                        **cleaning)
     rule = match or ("dose_suffix" if ds.schema("cp", release).key_rule == "dose_suffix" else "raw")
-    return pair(treatment_level(cp), treatment_level(ge), key=key, match=rule)
+    return replace(pair(treatment_level(cp), treatment_level(ge), key=key, match=rule), dataset=ds.short)

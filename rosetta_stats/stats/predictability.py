@@ -27,31 +27,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from sklearn.decomposition import PCA
-from sklearn.linear_model import Lasso
-from sklearn.model_selection import GroupKFold
-from sklearn.neural_network import MLPRegressor
 from tqdm.auto import tqdm
 
-from .paired_inputs import PairedMatrices, paired_matrices
-from .parallel import map_blocks
-from .kernels.sampling import group_means, group_permutation, has_groups
-from .kernels.regression import (
-    DEFAULT_ALPHAS,
-    RidgeBasis,
-    gcv_alphas,
-    pearson_columns,
-    r2_columns,
-    ridge_predict,
-    standardize_columns,
-)
-from .multiple_testing import bh_qvalues
 from ..common.validation import check_choice
 from ..data.gene_symbols import gene_symbols
+from ..data.registry import get_dataset
 from ..results.base import ResultShape
+from .kernels.regression import DEFAULT_ALPHAS, pearson_columns, standardize_columns
+from .kernels.sampling import group_means, group_permutation, has_groups
+from .multiple_testing import bh_qvalues
+from .paired_inputs import PairedMatrices, paired_matrices
+from .parallel import map_blocks
+from .prediction_models import Fitter, grouped_folds, pcr_f_test, permuted_r2
 
-MODELS = ("ridge", "lasso", "pcr", "mlp")
+MODELS = ("ridge", "lasso", "lasso_cv", "pcr", "mlp")
+FOLD_SCORES = ("mean", "median")
+PAPER_MODELS = ("lasso_cv",)  # scored by the median of fold R^2, as the paper did
 
 
 @dataclass(frozen=True)
@@ -92,96 +83,33 @@ class PredictabilityResult(ResultShape):
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
 
 
-class _Fitter:
-    """Cross-validated predictions of every output column; reusable across permutations."""
-
-    def __init__(self, x: np.ndarray, folds, model: str, seed, alphas, lasso_alpha, n_components):
-        self.x, self.folds, self.model = x, folds, model
-        self.seed, self.alphas, self.lasso_alpha = seed, alphas, lasso_alpha
-        self.bases = [RidgeBasis.fit(x[train]) for train, _ in folds] if model == "ridge" else None
-        self.components = None
-        if model == "pcr":
-            self.components = []
-            for train, test in folds:
-                k = min(n_components, len(train) - 2, x.shape[1])
-                pca = PCA(n_components=k, random_state=0).fit(x[train])
-                self.components.append((pca.transform(x[train]), pca.transform(x[test])))
-
-    def predict(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Out-of-fold predictions, R^2 per fold (folds x outputs), ridge penalties chosen."""
-        predictions = np.empty_like(y)
-        fold_r2 = np.empty((len(self.folds), y.shape[1]))
-        chosen = np.empty((len(self.folds), y.shape[1])) if self.model == "ridge" else None
-        for i, (train, test) in enumerate(self.folds):
-            predictions[test] = self._fold(i, train, test, y, chosen)
-            fold_r2[i] = r2_columns(y[test], predictions[test])
-        return predictions, fold_r2, chosen
-
-    def _fold(self, i, train, test, y, chosen):
-        if self.model == "ridge":
-            best, _ = gcv_alphas(self.bases[i], y[train], self.alphas)
-            chosen[i] = best
-            return ridge_predict(self.bases[i], y[train], self.x[test], best)
-        if self.model == "pcr":
-            scores_train, scores_test = self.components[i]
-            design = np.column_stack([np.ones(len(train)), scores_train])
-            coef, *_ = np.linalg.lstsq(design, y[train], rcond=None)
-            return np.column_stack([np.ones(len(test)), scores_test]) @ coef
-        if self.model == "lasso":
-            fit = Lasso(alpha=self.lasso_alpha, max_iter=10_000).fit(self.x[train], y[train])
-        else:
-            fit = MLPRegressor(hidden_layer_sizes=(100,), max_iter=500, random_state=self.seed or 0)
-            fit.fit(self.x[train], y[train])
-        return fit.predict(self.x[test]).reshape(len(test), -1)
-
-
-def _permuted_r2(permutations, fitter: "_Fitter", y: np.ndarray) -> np.ndarray:
-    """Mean fold R^2 of every output for each permutation of the rows of y."""
-    return np.array([fitter.predict(y[p])[1].mean(axis=0) for p in permutations])
-
-
-def _grouped_folds(groups: np.ndarray, n_splits: int):
-    n_groups = len(np.unique(groups))
-    if n_groups < n_splits:
-        raise ValueError(f"fewer groups ({n_groups}) than folds (n_splits={n_splits})")
-    return list(GroupKFold(n_splits=n_splits).split(np.zeros(len(groups)), groups=groups))
-
-
-def pcr_f_test(x: np.ndarray, y: np.ndarray, n_components: int) -> np.ndarray:
-    """F-test p-value of each output regressed on the top principal components of x (all rows)."""
-    k = min(n_components, x.shape[0] - 2, x.shape[1])
-    if k < 1:
-        return np.full(y.shape[1], np.nan)
-    scores = PCA(n_components=k, random_state=0).fit_transform(x)
-    design = np.column_stack([np.ones(len(x)), scores])
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    r2 = r2_columns(y, design @ coef)
-    dof = len(x) - k - 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = (r2 / k) / ((1 - r2) / dof)
-    return stats.f.sf(f, k, dof)
-
-
 def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permutations, seed,
-                    alphas, lasso_alpha, n_components, progress, notes, client=None) -> PredictabilityResult:
+                    alphas, lasso_alpha, n_components, progress, notes, client=None, fold_score=None,
+                    n_jobs=None) -> PredictabilityResult:
     check_choice(model, MODELS, "model")
+    fold_score = fold_score or ("median" if model in PAPER_MODELS else "mean")
+    check_choice(fold_score, FOLD_SCORES, "fold_score")
+    if int(n_permutations) < 0:
+        raise ValueError(f"n_permutations must be 0 or more; got {n_permutations}")
+    aggregate = np.median if fold_score == "median" else np.mean
     constant = [n for n, sd in zip(out_names, y.std(axis=0)) if not sd > 0]
     if constant:
         raise ValueError(f"constant output column(s), R^2 undefined: {', '.join(constant[:10])}")
     x, y = standardize_columns(x), standardize_columns(y)
-    folds = _grouped_folds(groups, n_splits)
-    fitter = _Fitter(x, folds, model, seed, alphas, lasso_alpha, n_components)
+    folds = grouped_folds(groups, n_splits)
+    fitter = Fitter(x, folds, model, seed, alphas, lasso_alpha, n_components, n_jobs)
     predictions, fold_r2, chosen = fitter.predict(y)
-    r2 = fold_r2.mean(axis=0)
+    r2 = aggregate(fold_r2, axis=0)
     rng = np.random.default_rng(seed)
     permutations = [group_permutation(groups, rng) for _ in range(n_permutations)]
     null = np.empty((n_permutations, y.shape[1]))
     if client is None:
         for b in tqdm(range(n_permutations), desc=f"permutations ({model})", disable=not progress):
-            null[b] = fitter.predict(y[permutations[b]])[1].mean(axis=0)
+            null[b] = aggregate(fitter.predict(y[permutations[b]])[1], axis=0)
     elif n_permutations:
         chunks = [permutations[i:i + 10] for i in range(0, n_permutations, 10)]
-        null[:] = np.vstack(map_blocks(_permuted_r2, chunks, {"fitter": fitter, "y": y}, client))
+        null[:] = np.vstack(map_blocks(permuted_r2, chunks, {"fitter": fitter, "y": y, "fold_score": fold_score},
+                                       client))
     p_values = ((1.0 + (null >= r2).sum(axis=0)) / (1.0 + n_permutations)
                 if n_permutations else np.full(len(r2), np.nan))
     name = "gene" if direction == "cp->ge" else "feature"
@@ -193,7 +121,10 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
     })
     if name == "gene":
         table["symbol"] = gene_symbols(out_names).to_numpy()  # current HGNC symbol of each probe
-    parameters = {}
+    parameters = {"fold_score": fold_score}
+    if model == "lasso_cv":
+        from .prediction_models import PAPER_LASSO_ALPHAS
+        parameters["lasso_cv_alphas"] = [float(a) for a in PAPER_LASSO_ALPHAS]
     if model == "ridge":
         table["alpha"] = np.exp(np.log(chosen).mean(axis=0))
         parameters["alpha_grid"] = [float(a) for a in alphas]
@@ -212,30 +143,47 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
                                 parameters, notes)
 
 
-def gene_predictability(cp, ge=None, key: str | None = None, model: str = "ridge", n_splits: int = 5,
+def _default_splits(cp, n_splits):
+    """The paper's fold count when the pairing knows its dataset, else 5."""
+    if n_splits is not None:
+        return int(n_splits)
+    dataset = getattr(cp, "dataset", None)
+    return get_dataset(dataset).cv_folds if dataset else 5
+
+
+def gene_predictability(cp, ge=None, key: str | None = None, model: str = "ridge", n_splits: int | None = None,
                         groups=None, n_permutations: int = 100, seed: int | None = 0,
                         alphas=DEFAULT_ALPHAS, lasso_alpha: float = 0.1, n_components: int = 50,
-                        drop_controls: bool = True, progress: bool = False, client=None) -> PredictabilityResult:
+                        drop_controls: bool = True, progress: bool = False, client=None,
+                        fold_score: str | None = None, n_jobs: int | None = None) -> PredictabilityResult:
     """Cross-validated R^2 of each L1000 gene predicted from Cell Painting features.
 
     ``cp`` and ``ge`` are treatment-level Profiles or DataFrames sharing ``key``
-    (or ``cp`` is a :class:`PairedProfiles`). Returns a table with one row per
-    gene: gene, r2, r2_sd, pearson_r, r2_null_mean, p_value, q_value. With a
-    ``dask.distributed.Client`` the permutations run on its workers (same numbers).
+    (or ``cp`` is a :class:`PairedProfiles`). ``model``: "ridge" (default),
+    "lasso", "lasso_cv" (the paper's), "pcr" or "mlp". ``n_splits``: the
+    dataset's paper value when the pairing came from ``load_paired``, else 5.
+    ``fold_score``: how fold R^2 become a gene's score, "mean" or "median"
+    (the default for "lasso_cv", as the paper). Returns a table with one row per
+    gene: gene, r2, r2_sd, pearson_r, r2_null_mean, p_value, q_value (and
+    symbol). With a ``dask.distributed.Client`` the permutations run on its
+    workers (same numbers); ``n_jobs`` parallelises "lasso_cv" over genes.
     """
     m = paired_matrices(cp, ge, key, groups, drop_controls)
-    return _predictability(m.cp, m.ge, m.ge_names, m.groups, "cp->ge", model, n_splits, n_permutations,
-                           seed, alphas, lasso_alpha, n_components, progress, _notes(m), client)
+    return _predictability(m.cp, m.ge, m.ge_names, m.groups, "cp->ge", model, _default_splits(cp, n_splits),
+                           n_permutations, seed, alphas, lasso_alpha, n_components, progress, _notes(m), client,
+                           fold_score, n_jobs)
 
 
-def feature_predictability(cp, ge=None, key: str | None = None, model: str = "ridge", n_splits: int = 5,
+def feature_predictability(cp, ge=None, key: str | None = None, model: str = "ridge", n_splits: int | None = None,
                            groups=None, n_permutations: int = 100, seed: int | None = 0,
                            alphas=DEFAULT_ALPHAS, lasso_alpha: float = 0.1, n_components: int = 50,
-                           drop_controls: bool = True, progress: bool = False, client=None) -> PredictabilityResult:
-    """The reverse direction: each Cell Painting feature predicted from the L1000 genes."""
+                           drop_controls: bool = True, progress: bool = False, client=None,
+                           fold_score: str | None = None, n_jobs: int | None = None) -> PredictabilityResult:
+    """The reverse direction: each Cell Painting feature predicted from the L1000 genes (same options)."""
     m = paired_matrices(cp, ge, key, groups, drop_controls)
-    return _predictability(m.ge, m.cp, m.cp_names, m.groups, "ge->cp", model, n_splits, n_permutations,
-                           seed, alphas, lasso_alpha, n_components, progress, _notes(m), client)
+    return _predictability(m.ge, m.cp, m.cp_names, m.groups, "ge->cp", model, _default_splits(cp, n_splits),
+                           n_permutations, seed, alphas, lasso_alpha, n_components, progress, _notes(m), client,
+                           fold_score, n_jobs)
 
 
 def _notes(m: PairedMatrices) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import Lasso, Ridge
 from sklearn.model_selection import GroupKFold, cross_val_score
 
+import rosetta_stats as rs
 from rosetta_stats.stats.paired_inputs import paired_matrices
 from rosetta_stats.stats.predictability import feature_predictability, gene_predictability, pcr_f_test
 from rosetta_stats.stats.kernels.regression import RidgeBasis, gcv_alphas, standardize_columns
@@ -135,7 +136,7 @@ def test_reverse_direction_and_summary(planted):
 
 def test_bad_input(small):
     paired, _ = small
-    with pytest.raises(ValueError, match="choose one of: ridge, lasso, pcr, mlp"):
+    with pytest.raises(ValueError, match="choose one of: ridge, lasso, lasso_cv, pcr, mlp"):
         gene_predictability(paired, model="forest")
     keys = paired.cp.data["perturbation"]
     two_groups = pd.Series(np.arange(len(keys)) % 2, index=keys)
@@ -194,3 +195,40 @@ def test_groups_are_aligned_by_key_not_by_position(small):
     column = gene_predictability(paired.cp.with_data(paired.cp.data.assign(last=[k[-1] for k in keys])),
                                  paired.ge, key="perturbation", groups="last", n_permutations=5, seed=1)
     pd.testing.assert_frame_equal(a.table, column.table)
+
+
+def test_lasso_cv_equals_the_papers_per_gene_loop(small):
+    """The paper's LassoCV in every outer fold, one gene at a time, scored by the median of fold R^2."""
+    from sklearn.linear_model import LassoCV
+
+    paired, _ = small
+    result = gene_predictability(paired, model="lasso_cv", n_permutations=0)
+    assert result.parameters["fold_score"] == "median"
+    x, y, m = _standardized(paired)
+    folds = list(GroupKFold(5).split(x, groups=m.groups))
+    alphas = np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]])
+    table = result.table.set_index("gene")
+    import warnings
+    for j, gene in enumerate(m.ge_names[:6]):
+        scores = []
+        for train, test in folds:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = LassoCV(alphas=alphas, random_state=0, max_iter=1000, selection="random")
+                scores.append(model.fit(x[train], y[train, j]).score(x[test], y[test, j]))
+        assert table.loc[gene, "r2"] == pytest.approx(np.median(scores), abs=1e-6)
+        assert table.loc[gene, "r2_sd"] == pytest.approx(np.std(scores, ddof=1), abs=1e-6)
+    mean = gene_predictability(paired, model="lasso_cv", n_permutations=0, fold_score="mean", n_jobs=2)
+    assert not np.allclose(mean.table["r2"], result.table["r2"])
+
+
+def test_n_splits_follows_the_dataset(tmp_path):
+    truth = rs.write_rosetta_like(tmp_path, datasets=["luad"], seed=1)
+    assert truth["luad"].pairs
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        paired = rs.load_paired("luad", tmp_path)
+    assert paired.dataset == "luad"
+    assert gene_predictability(paired, n_permutations=0).n_splits == 9  # the paper's LUAD folds
+    assert gene_predictability(paired, n_permutations=0, n_splits=3).n_splits == 3

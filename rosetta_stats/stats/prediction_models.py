@@ -1,0 +1,120 @@
+"""The models behind predictability: out-of-fold predictions of many outputs, reusable across permutations.
+
+* ``ridge``: one SVD per fold, each output's penalty by GCV (kernels.regression);
+* ``lasso``: sklearn ``Lasso(alpha=0.1)`` (the model of the paper's null);
+* ``lasso_cv``: the paper's model: ``LassoCV`` inside every outer fold, one
+  output at a time, alphas ``linspace(0, 0.2, 20)`` and ``linspace(0.2, 0.5,
+  10)[1:]``, inner 5-fold, ``max_iter=1000``, ``selection="random"``,
+  ``random_state=0``;
+* ``pcr``: least squares on the training fold's top principal components;
+* ``mlp``: sklearn ``MLPRegressor``.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy import stats
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Lasso, LassoCV
+from sklearn.model_selection import GroupKFold
+from sklearn.neural_network import MLPRegressor
+
+from .kernels.regression import RidgeBasis, gcv_alphas, r2_columns, ridge_predict
+
+PAPER_LASSO_ALPHAS = tuple(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))
+
+
+def paper_lasso_cv() -> LassoCV:
+    """The paper's inner model, exactly as it configured it."""
+    return LassoCV(alphas=PAPER_LASSO_ALPHAS, cv=5, max_iter=1000, selection="random", random_state=0)
+
+
+def _lasso_cv_column(x_train, y_column, x_test) -> np.ndarray:
+    with warnings.catch_warnings():  # alpha = 0 and max_iter = 1000 warn, as they did for the paper
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        return paper_lasso_cv().fit(x_train, y_column).predict(x_test)
+
+
+def lasso_cv_predict(x_train, y_train, x_test, n_jobs: int | None = None) -> np.ndarray:
+    """Predictions at ``x_test`` of the paper's LassoCV, fitted output by output."""
+    columns = Parallel(n_jobs=n_jobs)(
+        delayed(_lasso_cv_column)(x_train, y_train[:, j], x_test) for j in range(y_train.shape[1]))
+    return np.column_stack(columns) if columns else np.empty((len(x_test), 0))
+
+
+class Fitter:
+    """Cross-validated predictions of every output column; reusable across permutations."""
+
+    def __init__(self, x: np.ndarray, folds, model: str, seed, alphas, lasso_alpha, n_components,
+                 n_jobs: int | None = None):
+        self.x, self.folds, self.model, self.n_jobs = x, folds, model, n_jobs
+        self.seed, self.alphas, self.lasso_alpha = seed, alphas, lasso_alpha
+        self.bases = [RidgeBasis.fit(x[train]) for train, _ in folds] if model == "ridge" else None
+        self.components = None
+        if model == "pcr":
+            self.components = []
+            for train, test in folds:
+                k = min(n_components, len(train) - 2, x.shape[1])
+                pca = PCA(n_components=k, random_state=0).fit(x[train])
+                self.components.append((pca.transform(x[train]), pca.transform(x[test])))
+
+    def predict(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Out-of-fold predictions, R^2 per fold (folds x outputs), ridge penalties chosen."""
+        predictions = np.empty_like(y)
+        fold_r2 = np.empty((len(self.folds), y.shape[1]))
+        chosen = np.empty((len(self.folds), y.shape[1])) if self.model == "ridge" else None
+        for i, (train, test) in enumerate(self.folds):
+            predictions[test] = self._fold(i, train, test, y, chosen)
+            fold_r2[i] = r2_columns(y[test], predictions[test])
+        return predictions, fold_r2, chosen
+
+    def _fold(self, i, train, test, y, chosen):
+        if self.model == "ridge":
+            best, _ = gcv_alphas(self.bases[i], y[train], self.alphas)
+            chosen[i] = best
+            return ridge_predict(self.bases[i], y[train], self.x[test], best)
+        if self.model == "pcr":
+            scores_train, scores_test = self.components[i]
+            design = np.column_stack([np.ones(len(train)), scores_train])
+            coef, *_ = np.linalg.lstsq(design, y[train], rcond=None)
+            return np.column_stack([np.ones(len(test)), scores_test]) @ coef
+        if self.model == "lasso_cv":
+            return lasso_cv_predict(self.x[train], y[train], self.x[test], self.n_jobs)
+        if self.model == "lasso":
+            fit = Lasso(alpha=self.lasso_alpha, max_iter=10_000).fit(self.x[train], y[train])
+        else:
+            fit = MLPRegressor(hidden_layer_sizes=(100,), max_iter=500, random_state=self.seed or 0)
+            fit.fit(self.x[train], y[train])
+        return fit.predict(self.x[test]).reshape(len(test), -1)
+
+
+def permuted_r2(permutations, fitter: "Fitter", y: np.ndarray, fold_score: str = "mean") -> np.ndarray:
+    """Fold R^2 of every output (mean or median over folds) for each permutation of the rows of y."""
+    aggregate = np.median if fold_score == "median" else np.mean
+    return np.array([aggregate(fitter.predict(y[p])[1], axis=0) for p in permutations])
+
+
+def grouped_folds(groups: np.ndarray, n_splits: int):
+    n_groups = len(np.unique(groups))
+    if n_groups < n_splits:
+        raise ValueError(f"fewer groups ({n_groups}) than folds (n_splits={n_splits})")
+    return list(GroupKFold(n_splits=n_splits).split(np.zeros(len(groups)), groups=groups))
+
+
+def pcr_f_test(x: np.ndarray, y: np.ndarray, n_components: int) -> np.ndarray:
+    """F-test p-value of each output regressed on the top principal components of x (all rows)."""
+    k = min(n_components, x.shape[0] - 2, x.shape[1])
+    if k < 1:
+        return np.full(y.shape[1], np.nan)
+    scores = PCA(n_components=k, random_state=0).fit_transform(x)
+    design = np.column_stack([np.ones(len(x)), scores])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    r2 = r2_columns(y, design @ coef)
+    dof = len(x) - k - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = (r2 / k) / ((1 - r2) / dof)
+    return stats.f.sf(f, k, dof)
