@@ -38,6 +38,7 @@ from .stats.predictability import PredictabilityResult, feature_predictability, 
 from .stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
 from .stats.reproducible_sets import ReproducibleSets, reproducible_sets
 from .stats.paper_rules import highly_predictable
+from .stats.moa_prediction import MoaPredictionResult, moa_prediction
 from .data.gene_symbols import gene_symbols
 
 # results folders
@@ -93,6 +94,8 @@ __all__ = [
     "ReproducibleSets",
     "reproducible_sets",
     "highly_predictable",
+    "MoaPredictionResult",
+    "moa_prediction",
     "gene_symbols",
     "read_paired",
     "read_results",

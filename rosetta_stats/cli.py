@@ -288,6 +288,22 @@ def _cmd_correlate(args) -> str:
     return "\n".join([paired.summary(), mantel.summary(), cca.summary(), f"written to {args.out}"])
 
 
+def _cmd_moa(args) -> str:
+    from .report.figures import moa_f1_bars
+    from .results.folders import write_results
+    from .stats.moa_prediction import moa_prediction
+
+    paired = _read_pair(args)
+    result = moa_prediction(paired, moa=args.moa, groups=args.groups, models=tuple(_split(args.models)),
+                            n_splits=args.splits, seed=args.seed, min_compounds=args.min_compounds,
+                            progress=not args.quiet)
+    write_results({"moa_prediction": result, "moa_per_class_f1": result.per_class,
+                   "moa_comparisons": result.comparisons}, args.out, inputs=_pair_inputs(args),
+                  extra_files={"moa_f1.png": moa_f1_bars(result.table)}, overwrite=args.overwrite,
+                  notes=paired.notes)
+    return paired.summary() + "\n" + result.summary() + f"\nwritten to {args.out}"
+
+
 def _cmd_datasets_list(args) -> str:
     from .data.registry import LISTING_DATE, human_size, list_files
 
@@ -474,6 +490,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pcs", type=_integer(1, "--pcs"), default=20, help="principal components per modality")
     p.add_argument("--groups", help="CP column whose values permutations keep together (e.g. compound)")
     p.set_defaults(run=_cmd_correlate)
+
+    p = command("moa", help="MoA prediction from CP, GE, early and late fusion (macro F1 per fold)")
+    _add_pair_arguments(p)
+    p.add_argument("--moa", default="Metadata_moa", help="the MoA column (CP side, else GE side)")
+    p.add_argument("--groups", default="compound", help="the compound column: folds keep its doses together")
+    p.add_argument("--models", default="logistic,mlp", help="comma-separated: logistic, mlp")
+    p.add_argument("--splits", type=_integer(2, "--splits"), default=5, help="StratifiedGroupKFold folds")
+    p.add_argument("--min-compounds", type=_integer(2, "--min-compounds"), default=5,
+                   help="MoAs with fewer compounds are dropped")
+    p.set_defaults(run=_cmd_moa)
 
     p = command("datasets", help="the Rosetta collection: list, describe and download files")
     datasets = p.add_subparsers(dest="datasets_command", required=True, parser_class=_Parser)

@@ -92,3 +92,22 @@ def canonical_bars(result) -> bytes:
     ax.set_title("Held-out canonical correlations")
     ax.legend(fontsize=8)
     return _png(fig)
+
+
+def moa_f1_bars(table: pd.DataFrame) -> bytes:
+    """Macro F1 per modality and model, mean and spread over folds, with the chance level (as Fig 4b)."""
+    order = ["cp", "ge", "early_fusion", "late_fusion"]
+    chance = table.loc[table["modality"] == "chance", "macro_f1"].mean()
+    scores = table[table["modality"] != "chance"]
+    models = list(dict.fromkeys(scores["model"]))
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    width = 0.8 / max(len(models), 1)
+    for i, model in enumerate(models):
+        part = scores[scores["model"] == model].groupby("modality")["macro_f1"]
+        means, sds = part.mean().reindex(order), part.std().reindex(order)
+        ax.bar(np.arange(len(order)) + i * width, means, width, yerr=sds, label=model, capsize=3)
+    ax.axhline(chance, color="grey", linestyle="--", label="chance")
+    ax.set_xticks(np.arange(len(order)) + width * (len(models) - 1) / 2, ["CP", "GE", "early fusion", "late fusion"])
+    ax.set_ylabel("macro F1 (over folds)")
+    ax.legend(frameon=False)
+    return _png(fig)
