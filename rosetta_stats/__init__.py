@@ -34,7 +34,14 @@ from .stats.multiple_testing import bh_qvalues
 from .stats.replicates import ReplicateResult, replicate_reproducibility
 from .stats.average_precision import AveragePrecisionResult, mean_average_precision
 from .stats.modality_comparison import ModalityComparison, compare_modalities
-from .stats.predictability import PredictabilityResult, feature_predictability, gene_predictability
+from .stats.predictability import (
+    PredictabilityResult,
+    feature_predictability,
+    gene_predictability,
+    gene_predictability_by_category,
+)
+from .stats.category_enrichment import category_enrichment
+from .data.feature_categories import feature_categories
 from .stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
 from .stats.reproducible_sets import ReproducibleSets, reproducible_sets
 from .stats.paper_rules import highly_predictable
@@ -88,6 +95,9 @@ __all__ = [
     "PredictabilityResult",
     "feature_predictability",
     "gene_predictability",
+    "gene_predictability_by_category",
+    "category_enrichment",
+    "feature_categories",
     "canonical_correlation",
     "feature_gene_correlation",
     "similarity_concordance",

@@ -30,6 +30,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..common.validation import check_choice
+from ..data.feature_categories import feature_categories
 from ..data.gene_symbols import gene_symbols
 from ..data.registry import get_dataset
 from ..results.base import ResultShape
@@ -184,6 +185,37 @@ def feature_predictability(cp, ge=None, key: str | None = None, model: str = "ri
     return _predictability(m.ge, m.cp, m.cp_names, m.groups, "ge->cp", model, _default_splits(cp, n_splits),
                            n_permutations, seed, alphas, lasso_alpha, n_components, progress, _notes(m), client,
                            fold_score, n_jobs)
+
+
+def gene_predictability_by_category(cp, ge=None, key: str | None = None, by: str = "category",
+                                    min_features: int = 3, groups=None, drop_controls: bool = True,
+                                    **options) -> pd.DataFrame:
+    """Each gene predicted from one feature category at a time (the paper's Fig 2d maps).
+
+    Categories come from :func:`rosetta_stats.feature_categories` (``by``:
+    "category" = channel-group, or "compartment", "group", "channel");
+    categories with fewer than ``min_features`` features are skipped. Other
+    options pass to :func:`gene_predictability` (default: no permutations).
+    Returns gene, symbol, category, n_features, r2 in long form.
+    """
+    options.setdefault("n_permutations", 0)
+    m = paired_matrices(cp, ge, key, groups, drop_controls)
+    categories = feature_categories(m.cp_names)
+    frames = []
+    for category, members in categories.groupby(by, dropna=True, sort=True):
+        if len(members) < min_features:
+            continue
+        columns = members.index.to_numpy()
+        result = _predictability(m.cp[:, columns], m.ge, m.ge_names, m.groups, "cp->ge",
+                                 options.get("model", "ridge"),
+                                 _default_splits(cp, options.get("n_splits")), options["n_permutations"],
+                                 options.get("seed", 0), options.get("alphas", DEFAULT_ALPHAS),
+                                 options.get("lasso_alpha", 0.1), options.get("n_components", 50), False, (),
+                                 None, options.get("fold_score"), options.get("n_jobs"))
+        frames.append(result.table[["gene", "symbol", "r2"]].assign(category=category, n_features=len(columns)))
+    if not frames:
+        raise ValueError(f"no {by} has {min_features} or more features")
+    return pd.concat(frames, ignore_index=True)[["gene", "symbol", "category", "n_features", "r2"]]
 
 
 def _notes(m: PairedMatrices) -> tuple[str, ...]:
