@@ -219,7 +219,8 @@ def _cmd_replicates(args) -> str:
         perturbation, source, inputs = args.perturbation, str(args.input), [args.input]
     result = replicate_reproducibility(subject, perturbation, null=args.null, n_null=args.n_null,
                                        percentile=args.percentile, plate=args.plate, seed=args.seed,
-                                       include_controls=args.include_controls, progress=not args.quiet)
+                                       include_controls=args.include_controls, progress=not args.quiet,
+                                       preset=args.preset)
     summary = result.summary_dict() | {"input": source, "n_features": len(subject.features)}
     results = {"replicate_reproducibility": result}
     lines = [result.summary()]
@@ -240,7 +241,8 @@ def _read_pair(args):
 
     if args.dataset:
         return load_paired(args.dataset, args.root, release=args.release, level=args.level,
-                           cp_controls=_control_spec(args.cp_control), ge_controls=_control_spec(args.ge_control))
+                           cp_controls=_control_spec(args.cp_control), ge_controls=_control_spec(args.ge_control),
+                           preset=getattr(args, "preset", None))
     if not (args.cp and args.ge and (args.key or (args.cp_key and args.ge_key))):
         raise ValueError("give --dataset NAME --root DIR, or --cp, --ge and --key (or --cp-key and --ge-key)")
     return read_paired(args.cp, args.ge, args.cp_key or args.key, args.ge_key or args.key,
@@ -258,7 +260,8 @@ def _cmd_predict_genes(args) -> str:
     paired = _read_pair(args)
     run = feature_predictability if args.reverse else gene_predictability
     result = run(paired, model=args.model, n_splits=args.splits, groups=args.groups, fold_score=args.fold_score,
-                 n_permutations=args.permutations, seed=args.seed, progress=not args.quiet)
+                 n_permutations=args.permutations, seed=args.seed, progress=not args.quiet,
+                 preset=args.preset)
     name = "single_feature_predictability" if args.reverse else "single_gene_predictability"
     summary = result.summary_dict() | {"cp": str(args.cp or args.dataset), "ge": str(args.ge or args.dataset)}
     write_results({name: result}, args.out, inputs=_pair_inputs(args),
@@ -339,7 +342,7 @@ def _cmd_report(args) -> str:
         report = demo_report(args.out, seed=args.seed, progress=not args.quiet, **common)
     elif args.dataset:
         report = dataset_report(args.dataset, args.root, args.out, release=args.release, level=args.level,
-                                cp_controls=_control_spec(args.cp_control),
+                                preset=args.preset, cp_controls=_control_spec(args.cp_control),
                                 ge_controls=_control_spec(args.ge_control), n_permutations=args.permutations,
                                 seed=args.seed, progress=not args.quiet, **common)
     else:
@@ -400,6 +403,8 @@ def _add_pair_arguments(p: argparse.ArgumentParser, out: str | None = None) -> N
     p.add_argument("--permutations", type=_integer(0, "--permutations"), default=100,
                    help="permutations of the null (0: no p-values)")
     p.add_argument("--seed", type=_integer(0, "--seed"), default=0, help="seed of every random step")
+    p.add_argument("--preset", choices=["default", "paper"], default="default",
+                   help="paper: the choices of Haghighi et al. 2022 (see the report for every difference)")
     _add_out(p, out)
 
 
@@ -468,6 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: negative controls (left out of the statistics, "
                                      "the negatives of --map; with --dataset, instead of the registry's rules)")
     p.add_argument("--include-controls", action="store_true", help="score the negative controls too")
+    p.add_argument("--preset", choices=["default", "paper"], default="default",
+                   help="paper: threshold only, controls scored, as Haghighi et al. 2022")
     _add_out(p)
     p.set_defaults(run=_cmd_replicates)
 

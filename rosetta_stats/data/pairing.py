@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..common.deprecation import renamed_arguments
+from ..common.presets import PRESETS
 from ..common.validation import check_choice, check_columns
 from .keys import dose_of_key, looks_dose_suffixed, match_keys
 from .profiles import Profiles
@@ -209,7 +210,7 @@ def read_paired(cp_path, ge_path, cp_perturbation: str, ge_perturbation: str | N
 
 def load_paired(dataset: str, root=".", release: str = "csv", level: str | None = None,
                 match: str | None = None, clean: bool = True, key: str = "perturbation",
-                cp_controls=None, ge_controls=None, **cleaning) -> PairedProfiles:
+                cp_controls=None, ge_controls=None, preset: str | None = None, **cleaning) -> PairedProfiles:
     """Load both modalities of a downloaded Rosetta dataset, clean, average to treatment level, pair.
 
     ``level`` is the Cell Painting level (csv: "normalized" by default; curated:
@@ -217,7 +218,14 @@ def load_paired(dataset: str, root=".", release: str = "csv", level: str | None 
     CDRP, CDRP-bio and LINCS; compound + rounded dose in the curated release)
     unless ``match`` says otherwise ("raw": the paper's string matching).
     ``cp_controls`` / ``ge_controls`` override the registry's control rules.
+    ``preset="paper"``: the paper's choices (per-plate z-scoring of both
+    modalities, the variable-selected CP level, keys matched as written).
     """
+    check_choice(preset or "default", PRESETS, "preset")
+    if preset == "paper":
+        cleaning.setdefault("per_plate", True)
+        level = level or ("normalized_variable_selected" if release == "csv" else None)
+        match = match or "raw"
     ds = get_dataset(dataset)
     cp = load_profiles(ds.short, "cp", level, root, clean=clean, release=release, controls=cp_controls,
                        **cleaning)

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from . import figures as plots
 from ..data.treatment_level import treatment_level
 from ..stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
+from ..common.presets import describe_differences
 from ..results.folders import write_results
 from ..results.output_folder import check_output
 from ..data.pairing import pair
@@ -40,7 +41,8 @@ class Report:
 
 def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null: int = 1000,
                  n_permutations: int = 100, seed: int = 0, model: str = "ridge", inputs=(),
-                 progress: bool = True, preface: str = "", overwrite: bool = False) -> Report:
+                 progress: bool = True, preface: str = "", overwrite: bool = False,
+                 preset: str | None = None) -> Report:
     """Run every analysis on replicate-level CP and GE profiles and write the report folder.
 
     The output folder is checked before any work starts (new, empty, or an
@@ -49,14 +51,15 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
     planned = [f"{t}.{ext}" for t in TABLES for ext in ("csv", "rds")] + ["report.md", "manifest.json"]
     check_output(out_dir, planned, overwrite)
     steps = tqdm(total=6, desc="report", disable=not progress)
-    rep_cp = replicate_reproducibility(cp, n_null=n_null, seed=seed)
-    rep_ge = replicate_reproducibility(ge, n_null=n_null, seed=seed)
+    rep_cp = replicate_reproducibility(cp, n_null=n_null, seed=seed, preset=preset)
+    rep_ge = replicate_reproducibility(ge, n_null=n_null, seed=seed, preset=preset)
     steps.update()
-    paired = pair(treatment_level(cp), treatment_level(ge))
-    overlap = compare_modalities(rep_cp, rep_ge, criterion="q_value", alpha=0.05)
+    paired = pair(treatment_level(cp), treatment_level(ge), match="raw" if preset == "paper" else "auto")
+    overlap = compare_modalities(rep_cp, rep_ge, criterion="above_threshold" if preset == "paper" else "q_value",
+                                 alpha=0.05)
     steps.update()
     genes = gene_predictability(paired, model=model, n_permutations=n_permutations, seed=seed,
-                                progress=progress)
+                                progress=progress, preset=preset)
     steps.update()
     all_correlations = feature_gene_correlation(paired)
     correlations = all_correlations.groupby("gene", sort=False).head(10).reset_index(drop=True)
@@ -72,6 +75,9 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
         "canonical_correlations.png": plots.canonical_bars(cca),
     }
     steps.update()
+    if preset == "paper":
+        preface += ("Paper mode: the choices of Haghighi et al. (2022). Where the default mode differs, and why:\n\n"
+                    + describe_differences() + "\n\n")
     text = _markdown(preface, rep_cp, rep_ge, overlap, paired, genes, correlations, cca, mantel)
     results = dict(zip(TABLES, (rep_cp, rep_ge, overlap, genes, correlations, cca)))
     out = write_results(results, out_dir, inputs=inputs, overwrite=overwrite,
@@ -139,14 +145,15 @@ def demo_report(out_dir, seed: int = 0, progress: bool = True, overwrite: bool =
 
 
 def dataset_report(dataset: str, root, out_dir, release: str = "csv", level: str | None = None,
-                   cp_controls=None, ge_controls=None, **options) -> Report:
+                   cp_controls=None, ge_controls=None, preset: str | None = None, **options) -> Report:
     """The report on a downloaded Rosetta dataset (keys, controls and plates from the registry)."""
     from ..data.read import load_profiles
 
-    cp = load_profiles(dataset, "cp", level, root, release=release, controls=cp_controls)
-    ge = load_profiles(dataset, "ge", None, root, release=release, controls=ge_controls)
+    cleaning = {"per_plate": True} if preset == "paper" else {}
+    cp = load_profiles(dataset, "cp", level, root, release=release, controls=cp_controls, **cleaning)
+    ge = load_profiles(dataset, "ge", None, root, release=release, controls=ge_controls, **cleaning)
     preface = f"Rosetta dataset {dataset} ({release} release).\n\n"
-    return build_report(cp, ge, out_dir, preface=preface, **options)
+    return build_report(cp, ge, out_dir, preface=preface, preset=preset, **options)
 
 
 def file_report(cp_path, ge_path, cp_perturbation: str, ge_perturbation: str, out_dir, cp_controls=None, ge_controls=None,

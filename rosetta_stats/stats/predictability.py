@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..common.presets import PRESETS
 from ..common.validation import check_choice
 from ..data.feature_categories import feature_categories
 from ..data.gene_symbols import gene_symbols
@@ -86,7 +87,7 @@ class PredictabilityResult(ResultShape):
 
 def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permutations, seed,
                     alphas, lasso_alpha, n_components, progress, notes, client=None, fold_score=None,
-                    n_jobs=None) -> PredictabilityResult:
+                    n_jobs=None, shuffle_once=False) -> PredictabilityResult:
     check_choice(model, MODELS, "model")
     fold_score = fold_score or ("median" if model in PAPER_MODELS else "mean")
     check_choice(fold_score, FOLD_SCORES, "fold_score")
@@ -120,6 +121,13 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
         "r2_null_mean": null.mean(axis=0) if n_permutations else np.nan,
         "p_value": p_values, "q_value": bh_qvalues(p_values),
     })
+    if shuffle_once:  # the paper's null: the same cross-validation once more, outputs shuffled
+        shuffled = aggregate(fitter.predict(y[group_permutation(groups, rng)])[1], axis=0)
+        threshold = float(np.percentile(shuffled, 99)) + 0.2
+        table["r2_shuffled"] = shuffled
+        table["highly_predictable"] = r2 > threshold
+        notes = notes + (f"highly predictable (the paper's rule): R^2 > 99th percentile of shuffled R^2 + 0.2 "
+                         f"= {threshold:.3f}; {int((r2 > threshold).sum())} of {len(r2)}",)
     if name == "gene":
         table["symbol"] = gene_symbols(out_names).to_numpy()  # current HGNC symbol of each probe
     parameters = {"fold_score": fold_score}
@@ -152,11 +160,21 @@ def _default_splits(cp, n_splits):
     return get_dataset(dataset).cv_folds if dataset else 5
 
 
+def _preset(preset, model, fold_score, n_permutations, shuffle_once):
+    """The paper's choices for the arguments left at their defaults."""
+    check_choice(preset or "default", PRESETS, "preset")
+    if preset != "paper":
+        return model, fold_score, n_permutations, shuffle_once
+    return ("lasso_cv" if model == "ridge" else model, fold_score or "median",
+            0 if n_permutations == 100 else n_permutations, True)
+
+
 def gene_predictability(cp, ge=None, key: str | None = None, model: str = "ridge", n_splits: int | None = None,
                         groups=None, n_permutations: int = 100, seed: int | None = 0,
                         alphas=DEFAULT_ALPHAS, lasso_alpha: float = 0.1, n_components: int = 50,
                         drop_controls: bool = True, progress: bool = False, client=None,
-                        fold_score: str | None = None, n_jobs: int | None = None) -> PredictabilityResult:
+                        fold_score: str | None = None, n_jobs: int | None = None, shuffle_once: bool = False,
+                        preset: str | None = None) -> PredictabilityResult:
     """Cross-validated R^2 of each L1000 gene predicted from Cell Painting features.
 
     ``cp`` and ``ge`` are treatment-level Profiles or DataFrames sharing ``key``
@@ -164,27 +182,36 @@ def gene_predictability(cp, ge=None, key: str | None = None, model: str = "ridge
     "lasso", "lasso_cv" (the paper's), "pcr" or "mlp". ``n_splits``: the
     dataset's paper value when the pairing came from ``load_paired``, else 5.
     ``fold_score``: how fold R^2 become a gene's score, "mean" or "median"
-    (the default for "lasso_cv", as the paper). Returns a table with one row per
-    gene: gene, r2, r2_sd, pearson_r, r2_null_mean, p_value, q_value (and
-    symbol). With a ``dask.distributed.Client`` the permutations run on its
-    workers (same numbers); ``n_jobs`` parallelises "lasso_cv" over genes.
+    (the default for "lasso_cv", as the paper). ``shuffle_once`` adds the
+    paper's one-shuffle null (``r2_shuffled``, ``highly_predictable``).
+    ``preset="paper"`` takes the paper's choices for every argument left at
+    its default (lasso_cv, median, no permutations, one shuffle). Returns a
+    table with one row per gene: gene, r2, r2_sd, pearson_r, r2_null_mean,
+    p_value, q_value (and symbol). With a ``dask.distributed.Client`` the
+    permutations run on its workers (same numbers); ``n_jobs`` parallelises
+    "lasso_cv" over genes.
     """
+    model, fold_score, n_permutations, shuffle_once = _preset(preset, model, fold_score, n_permutations,
+                                                              shuffle_once)
     m = paired_matrices(cp, ge, key, groups, drop_controls)
     return _predictability(m.cp, m.ge, m.ge_names, m.groups, "cp->ge", model, _default_splits(cp, n_splits),
                            n_permutations, seed, alphas, lasso_alpha, n_components, progress, _notes(m), client,
-                           fold_score, n_jobs)
+                           fold_score, n_jobs, shuffle_once)
 
 
 def feature_predictability(cp, ge=None, key: str | None = None, model: str = "ridge", n_splits: int | None = None,
                            groups=None, n_permutations: int = 100, seed: int | None = 0,
                            alphas=DEFAULT_ALPHAS, lasso_alpha: float = 0.1, n_components: int = 50,
                            drop_controls: bool = True, progress: bool = False, client=None,
-                           fold_score: str | None = None, n_jobs: int | None = None) -> PredictabilityResult:
+                           fold_score: str | None = None, n_jobs: int | None = None, shuffle_once: bool = False,
+                           preset: str | None = None) -> PredictabilityResult:
     """The reverse direction: each Cell Painting feature predicted from the L1000 genes (same options)."""
+    model, fold_score, n_permutations, shuffle_once = _preset(preset, model, fold_score, n_permutations,
+                                                              shuffle_once)
     m = paired_matrices(cp, ge, key, groups, drop_controls)
     return _predictability(m.ge, m.cp, m.cp_names, m.groups, "ge->cp", model, _default_splits(cp, n_splits),
                            n_permutations, seed, alphas, lasso_alpha, n_components, progress, _notes(m), client,
-                           fold_score, n_jobs)
+                           fold_score, n_jobs, shuffle_once)
 
 
 def gene_predictability_by_category(cp, ge=None, key: str | None = None, by: str = "category",

@@ -32,6 +32,7 @@ from .kernels.similarity import (
     pairwise_quantile,
     unit_rows,
 )
+from ..common.presets import PRESETS
 from ..common.validation import check_choice, check_columns, rows_matching
 from ..data.profiles import Profiles
 from ..results.base import ResultShape
@@ -94,6 +95,7 @@ def replicate_reproducibility(
     progress: bool = False,
     controls=None,
     include_controls: bool = False,
+    preset: str | None = None,
 ) -> ReplicateResult:
     """Replicate correlation per perturbation, the paper's threshold, and p/q-values.
 
@@ -113,12 +115,17 @@ def replicate_reproducibility(
     controls : the negative-control rows (``{column: value(s)}`` or a boolean mask); a
         Profiles object brings its own. They are not perturbations: they are left
         out of the table, the null and percent replicating unless ``include_controls``.
+    preset : "paper" scores controls like perturbations and computes the threshold only
+        (``null="paper"``), as the paper did.
 
     Returns
     -------
     ReplicateResult with ``table`` columns: perturbation, n_replicates,
     replicate_correlation, p_value, q_value, above_threshold.
     """
+    check_choice(preset or "default", PRESETS, "preset")
+    if preset == "paper":
+        null, include_controls = "paper", True
     check_choice(null, NULLS, "null")
     if int(n_null) < 1:
         raise ValueError(f"n_null must be at least 1; got {n_null}")

@@ -232,3 +232,19 @@ def test_n_splits_follows_the_dataset(tmp_path):
     assert paired.dataset == "luad"
     assert gene_predictability(paired, n_permutations=0).n_splits == 9  # the paper's LUAD folds
     assert gene_predictability(paired, n_permutations=0, n_splits=3).n_splits == 3
+
+
+def test_paper_preset_and_the_one_shuffle_rule(small):
+    paired, _ = small
+    result = gene_predictability(paired, preset="paper", seed=3)
+    assert result.model == "lasso_cv" and result.parameters["fold_score"] == "median"
+    assert result.n_permutations == 0 and result.table["p_value"].isna().all()
+    table = result.table
+    threshold = np.percentile(table["r2_shuffled"], 99) + 0.2
+    assert (table["highly_predictable"] == (table["r2"] > threshold)).all()
+    assert any("highly predictable (the paper's rule)" in n for n in result.notes)
+    explicit = gene_predictability(paired, preset="paper", model="ridge", n_permutations=5)  # the default spelled out
+    assert explicit.model == "lasso_cv"
+    assert gene_predictability(paired, preset="paper", model="pcr", n_permutations=5).model == "pcr"
+    with pytest.raises(ValueError, match="choose one of: default, paper"):
+        gene_predictability(paired, preset="papr")
