@@ -155,91 +155,71 @@ def paired_frames(rng, shape="plain", n=60, n_features=15, n_genes=12, signal_ge
     return cp, ge, ("compound" if shape == "grouped" else None)
 
 
+def null_p_values(seed: int, runs: int, shape: str, producer, column: str = "p_value", **frame_options) -> list:
+    """p-values of ``producer(cp, ge, groups, seed)`` over ``runs`` independent null simulations."""
+    rng = np.random.default_rng(seed)
+    p = []
+    for _ in range(runs):
+        cp, ge, groups = paired_frames(rng, shape, **frame_options)
+        result = producer(cp, ge, groups, int(rng.integers(1 << 30)))
+        table = result if isinstance(result, pd.DataFrame) else result.table
+        p.extend(table[column])
+    return p
+
+
 PAIRED_SHAPES = ["plain", "small", "correlated", "heavy", "grouped"]
 
 
 @pytest.mark.parametrize("model", ["ridge", "pcr", "lasso"])
 @pytest.mark.parametrize("shape", PAIRED_SHAPES)
 def test_gene_predictability_permutation_p_values_under_the_null(model, shape):
-    rng = np.random.default_rng(500)
-    p = []
-    for _ in range(4):
-        cp, ge, groups = paired_frames(rng, shape)
-        result = rs.gene_predictability(cp, ge, key="pert", model=model, groups=groups, n_permutations=39,
-                                        n_components=5, seed=int(rng.integers(1 << 30)))
-        p.extend(result.table["p_value"])
+    p = null_p_values(500, 4, shape, lambda cp, ge, groups, seed: rs.gene_predictability(
+        cp, ge, key="pert", model=model, groups=groups, n_permutations=39, n_components=5, seed=seed))
     # lasso often predicts a constant (R^2 ties with the null): its p-values lean conservative
     within_binomial(p, lower=model != "lasso", n_effective=len(p) // 3)
 
 
 @pytest.mark.parametrize("shape", PAIRED_SHAPES)
 def test_feature_predictability_permutation_p_values_under_the_null(shape):
-    rng = np.random.default_rng(600)
-    p = []
-    for _ in range(4):
-        cp, ge, groups = paired_frames(rng, shape)
-        result = rs.feature_predictability(cp, ge, key="pert", groups=groups, n_permutations=39,
-                                           seed=int(rng.integers(1 << 30)))
-        p.extend(result.table["p_value"])
+    p = null_p_values(600, 4, shape, lambda cp, ge, groups, seed: rs.feature_predictability(
+        cp, ge, key="pert", groups=groups, n_permutations=39, seed=seed))
     within_binomial(p, n_effective=len(p) // 3)
 
 
 @pytest.mark.parametrize("shape", PAIRED_SHAPES)
 def test_pcr_f_test_under_the_null(shape):
-    rng = np.random.default_rng(700)
-    p = []
-    for _ in range(20):
-        cp, ge, groups = paired_frames(rng, shape)
-        result = rs.gene_predictability(cp, ge, key="pert", model="pcr", groups=groups, n_permutations=0,
-                                        n_components=5)
-        p.extend(result.table["f_test_p_value"])
+    p = null_p_values(700, 20, shape, lambda cp, ge, groups, seed: rs.gene_predictability(
+        cp, ge, key="pert", model="pcr", groups=groups, n_permutations=0, n_components=5), "f_test_p_value")
     within_binomial(p, lower=shape != "heavy", n_effective=len(p) // 2)
 
 
 @pytest.mark.parametrize("shape", PAIRED_SHAPES)
 def test_feature_gene_correlation_t_test_under_the_null(shape):
-    rng = np.random.default_rng(800)
-    p = []
-    for _ in range(30):
-        cp, ge, groups = paired_frames(rng, shape, n_features=6, n_genes=6)
-        table = rs.feature_gene_correlation(cp, ge, key="pert", groups=groups)
-        p.extend(table["p_value"])
+    p = null_p_values(800, 30, shape, lambda cp, ge, groups, seed: rs.feature_gene_correlation(
+        cp, ge, key="pert", groups=groups), n_features=6, n_genes=6)
     within_binomial(p, n_effective=len(p) // 4)
 
 
 @pytest.mark.parametrize("shape", ["heavy", "grouped"])
 def test_feature_gene_correlation_permutation_under_the_null(shape):
-    rng = np.random.default_rng(900)
-    p = []
-    for _ in range(30):
-        cp, ge, groups = paired_frames(rng, shape, n_features=6, n_genes=6)
-        table = rs.feature_gene_correlation(cp, ge, key="pert", groups=groups, method="permutation",
-                                            n_permutations=99, seed=int(rng.integers(1 << 30)))
-        p.extend(table["p_value"])
+    p = null_p_values(900, 30, shape, lambda cp, ge, groups, seed: rs.feature_gene_correlation(
+        cp, ge, key="pert", groups=groups, method="permutation", n_permutations=99, seed=seed),
+        n_features=6, n_genes=6)
     within_binomial(p, n_effective=len(p) // 4)
 
 
 @pytest.mark.parametrize("shape", PAIRED_SHAPES)
 def test_canonical_correlation_under_the_null(shape):
-    rng = np.random.default_rng(1000)
-    p = []
-    for _ in range(60):
-        cp, ge, groups = paired_frames(rng, shape, n_features=8, n_genes=8)
-        result = rs.canonical_correlation(cp, ge, key="pert", groups=groups, n_components=1, n_pcs=4,
-                                          n_permutations=19, seed=int(rng.integers(1 << 30)))
-        p.extend(result.table["p_value"])
+    p = null_p_values(1000, 60, shape, lambda cp, ge, groups, seed: rs.canonical_correlation(
+        cp, ge, key="pert", groups=groups, n_components=1, n_pcs=4, n_permutations=19, seed=seed),
+        n_features=8, n_genes=8)
     within_binomial(p, lower=False)
 
 
 @pytest.mark.parametrize("shape", PAIRED_SHAPES)
 def test_mantel_under_the_null(shape):
-    rng = np.random.default_rng(1100)
-    p = []
-    for _ in range(60):
-        cp, ge, groups = paired_frames(rng, shape, n=40, n_features=8, n_genes=8)
-        result = rs.similarity_concordance(cp, ge, key="pert", groups=groups, n_permutations=39,
-                                           seed=int(rng.integers(1 << 30)))
-        p.append(result.p_value)
+    p = null_p_values(1100, 60, shape, lambda cp, ge, groups, seed: rs.similarity_concordance(
+        cp, ge, key="pert", groups=groups, n_permutations=39, seed=seed), n=40, n_features=8, n_genes=8)
     within_binomial(p, lower=False)
 
 
