@@ -480,8 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("predict-genes", help="single-gene predictability from morphology")
     _add_pair_arguments(p)
-    p.add_argument("--model", default="ridge", choices=["ridge", "lasso", "lasso_cv", "pcr", "mlp"],
-                   help="the regression model (lasso_cv: the paper's)")
+    p.add_argument("--model", default="ridge", choices=["ridge", "lasso", "lasso_cv", "mlp_grid", "pcr", "mlp"],
+                   help="the regression model (lasso_cv, mlp_grid: the paper's)")
     p.add_argument("--splits", type=_integer(2, "--splits"), default=None,
                    help="cross-validation folds (default: the dataset's paper value with --dataset, else 5)")
     p.add_argument("--fold-score", choices=["mean", "median"], default=None,

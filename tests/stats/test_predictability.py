@@ -248,3 +248,32 @@ def test_paper_preset_and_the_one_shuffle_rule(small):
     assert gene_predictability(paired, preset="paper", model="pcr", n_permutations=5).model == "pcr"
     with pytest.raises(ValueError, match="choose one of: default, paper"):
         gene_predictability(paired, preset="papr")
+
+
+def test_mlp_grid_equals_the_papers_per_gene_grid_search(small, monkeypatch):
+    """The paper's GridSearchCV MLP (here on a 2-setting slice of its grid, to stay fast)."""
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neural_network import MLPRegressor
+
+    from rosetta_stats.stats import prediction_models
+
+    grid = {"max_iter": [100], "hidden_layer_sizes": [(20, 10)], "activation": ["tanh"], "alpha": [0.0005, 1]}
+    monkeypatch.setattr(prediction_models, "PAPER_MLP_GRID", grid)
+    paired, _ = small
+    keep = paired.ge.features[:2]
+    ge = paired.ge.with_data(paired.ge.data[[c for c in paired.ge.data.columns
+                                             if c not in paired.ge.features or c in keep]], features=keep)
+    result = gene_predictability(paired.cp, ge, key="perturbation", model="mlp_grid", n_permutations=0)
+    assert result.parameters["fold_score"] == "median"
+    x, y, m = _standardized(rs.pair(paired.cp, ge))
+    folds = list(GroupKFold(5).split(x, groups=m.groups))
+    import warnings
+    for j, gene in enumerate(m.ge_names):
+        scores = []
+        for train, test in folds:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                base = MLPRegressor(random_state=0, early_stopping=True, n_iter_no_change=4, learning_rate="adaptive")
+                search = GridSearchCV(base, grid, cv=4).fit(x[train], y[train, j])
+                scores.append(search.best_estimator_.score(x[test], y[test, j]))
+        assert result.table.set_index("gene").loc[gene, "r2"] == pytest.approx(np.median(scores), abs=1e-6)
