@@ -18,6 +18,8 @@ def as_name_list(names: str | Iterable[str] | None, argument: str) -> list[str]:
         return []
     if isinstance(names, str):
         return [names]
+    if not isinstance(names, Iterable):
+        raise ValueError(f"`{argument}` must be a column name or a list of them; got {names!r}")
     out = list(names)
     bad = [n for n in out if not isinstance(n, str)]
     if bad:
@@ -48,8 +50,16 @@ def check_columns(columns: Iterable[str], wanted: Sequence[str], argument: str) 
     raise ValueError(f"column(s) named in `{argument}` not found: {', '.join(hints)}")
 
 
+def check_unique_columns(frame: pd.DataFrame, argument: str = "the table") -> None:
+    """Repeated column names make every later step ambiguous: an error that names them."""
+    repeated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if repeated:
+        raise ValueError(f"{argument} repeats column name(s): {', '.join(map(str, repeated[:10]))}")
+
+
 def check_numeric_features(frame: pd.DataFrame, features: Sequence[str]) -> None:
     """Check that the feature columns are real-valued (not text, not boolean)."""
+    check_unique_columns(frame)
     bad = [
         f
         for f in features

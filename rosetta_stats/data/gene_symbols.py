@@ -31,6 +31,8 @@ def gene_symbols(probes, which: str = "current") -> pd.Series:
     Names that are not probe ids (already symbols) are passed through unchanged.
     """
     check_choice(which, WHICH, "which")
+    if probes is None or isinstance(probes, str):
+        probes = [] if probes is None else [probes]
     probes = pd.Index(pd.Series(list(probes), dtype=object).astype(str))
     table = gene_table().set_index("probe_id")
     column = "symbol" if which == "current" else "paper_gene"
