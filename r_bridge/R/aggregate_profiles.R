@@ -1,8 +1,10 @@
 #' Aggregate profiles within strata (for example single cells to wells)
 #'
 #' An argument-checked call of [cytominer::aggregate()]. With a
-#' [sqlite_table()] the grouping and summarising run inside SQLite and only
-#' the aggregated rows are collected.
+#' [sqlite_table()] or [postgres_table()] the grouping and summarising run
+#' inside the database as one statement built from cytominer's own
+#' expressions (translated once, not once per feature), and only the
+#' aggregated rows are collected.
 #'
 #' Missing values follow cytominer: in the database they are skipped; in a
 #' data frame `mean` and `median` of a group with a missing value are
@@ -46,6 +48,10 @@ aggregate_profiles <- function(population, variables, strata, operation = "mean"
   check_columns(opened$tbl, strata, "strata", fun)
   check_numeric(opened$tbl, variables, fun)
   operations <- strsplit(operation, "+", fixed = TRUE)[[1]]
+  if (opened$in_database) {  # one statement with cytominer's expressions (see aggregate_in_database.R)
+    result <- aggregate_in_database(opened$tbl, variables, strata, operations)
+    return(dplyr::arrange(result, !!!rlang::syms(strata)))
+  }
   population <- to_placeholders(opened$tbl, variables, fun)
   result <- with_quiet_logger(
     cytominer::aggregate(population = population, variables = placeholder_names(variables),

@@ -30,3 +30,20 @@ test_that("bad arguments are named", {
   expect_error(aggregate_profiles(wells_fixture()[0, ], "x", "plate"), "no rows")
   expect_error(aggregate_profiles(list(1), "x", "plate"), "a sqlite_table\\(\\) or a postgres_table\\(\\)")
 })
+
+test_that("in the database it equals cytominer::aggregate itself, for every operation", {
+  path <- system.file("extdata", "fixture_intensities_shapes.sqlite", package = "cytominer")
+  variables <- c("m_intensities_mean", "m_intensities_maximum", "m_intensities_integrated")
+  strata <- c("g_plate", "g_well", "g_channel")
+  con <- DBI::dbConnect(RSQLite::SQLite(), path)
+  on.exit(DBI::dbDisconnect(con))
+  for (operation in c("mean", "median", "min", "max", "sd", "mean+sd")) {
+    ours <- aggregate_profiles(sqlite_table(path, "view_intensities"), variables, strata, operation)
+    theirs <- cytominer::aggregate(dplyr::tbl(con, "view_intensities"), variables, strata, operation) |>
+      dplyr::collect() |> dplyr::arrange(g_plate, g_well, g_channel)
+    expect_equal(names(ours), names(theirs))
+    for (column in setdiff(names(theirs), strata)) {
+      expect_equal(ours[[column]], theirs[[column]], tolerance = 1e-10, info = paste(operation, column))
+    }
+  }
+})

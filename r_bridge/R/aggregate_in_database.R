@@ -1,0 +1,34 @@
+# Aggregation inside a database as one SQL statement.
+#
+# cytominer::aggregate() on a lazy table asks dplyr/dbplyr to translate the
+# summary of every variable separately; that translation costs about 30 ms
+# per variable in R (a 1,700-feature table spends ~50 s before the database
+# sees a query), while the database needs milliseconds. The translation is
+# the same for every variable up to its name, so here dbplyr translates
+# cytominer's expression for each operation once -- `mean(x, na.rm = TRUE)`,
+# `MEDIAN(x)`, ... exactly as cytominer writes them -- and the statement
+# applies it to every variable: one GROUP BY over the population's own query.
+# The tests check the result against cytominer::aggregate() itself.
+aggregate_in_database <- function(population, variables, strata, operations) {
+  con <- dbplyr::remote_con(population)
+  token <- "rosetta_column_"
+  quoted_token <- as.character(DBI::dbQuoteIdentifier(con, token))
+  expressions <- vapply(operations, function(op) {
+    call <- if (op == "median") rlang::call2("MEDIAN", rlang::sym(token)) else
+      rlang::call2(op, rlang::sym(token), na.rm = TRUE)
+    as.character(dbplyr::translate_sql(!!call, con = con, window = FALSE))
+  }, character(1))
+  quote_id <- function(x) as.character(DBI::dbQuoteIdentifier(con, x))
+  # cytominer's column order: operation by operation, every variable within each
+  outputs <- unlist(lapply(seq_along(operations), function(i) {
+    names <- if (length(operations) > 1) paste0(variables, "_", operations[[i]]) else variables
+    paste0(vapply(variables, function(v) gsub(quoted_token, quote_id(v), expressions[[i]], fixed = TRUE),
+                  character(1)), " AS ", quote_id(names))
+  }))
+  groups <- paste(quote_id(strata), collapse = ", ")
+  source <- as.character(dbplyr::sql_render(population))
+  statement <- paste0("SELECT ", groups, ", ", paste(outputs, collapse = ", "),
+                      " FROM (", source, ") AS rosetta_population GROUP BY ", groups)
+  result <- DBI::dbGetQuery(con, statement)
+  tibble::as_tibble(result, .name_repair = "minimal")
+}
