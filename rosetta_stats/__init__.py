@@ -27,7 +27,9 @@ from .data.simulate_paired import PairedTruth, SimulatedPair, simulate_paired
 # bridge: cytominer through rpy2, database tables
 from .bridge.errors import CytominerError, RBackendUnavailable
 from .bridge.database_tables import PostgresTable, SQLiteTable
+from .bridge.cellprofiler_database import CellProfilerDatabase, cellprofiler_database
 from .bridge.cytominer import aggregate, normalize, r_available, select_features
+from .bridge.plate_profiles import PlateProfiles, profile_plate
 
 # statistics
 from .stats.multiple_testing import bh_qvalues
@@ -56,10 +58,14 @@ __all__ = [
     "RBackendUnavailable",
     "PostgresTable",
     "SQLiteTable",
+    "CellProfilerDatabase",
+    "cellprofiler_database",
     "aggregate",
     "normalize",
     "r_available",
     "select_features",
+    "PlateProfiles",
+    "profile_plate",
     "infer_cp_features",
     "infer_features",
     "infer_ge_features",

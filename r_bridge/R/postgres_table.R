@@ -5,8 +5,9 @@
 #' grouping and summarising run in the server and only results come back.
 #' The connection is checked when the object is made.
 #'
-#' @param table Name of a table (or view).
+#' @param table Name of a table (or view); with `query`, a label.
 #' @param dbname,host,port,user,password Connection parameters.
+#' @param query Optional SQL `SELECT` whose rows are the population (run in the server).
 #' @return An object of class `rosetta_postgres_table`.
 #' @export
 #' @examples
@@ -15,7 +16,7 @@
 #' aggregate_profiles(cells, "Cells_AreaShape_Area", c("Metadata_Plate", "Metadata_Well"))
 #' }
 postgres_table <- function(table, dbname = "postgres", host = "127.0.0.1", port = 5432L,
-                           user = NULL, password = NULL) {
+                           user = NULL, password = NULL, query = NULL) {
   fun <- "postgres_table"
   if (!requireNamespace("RPostgres", quietly = TRUE)) {
     stop_bridge(fun, "the R package RPostgres is not installed (run `make setup`)")
@@ -24,11 +25,14 @@ postgres_table <- function(table, dbname = "postgres", host = "127.0.0.1", port 
     stop_bridge(fun, "`table` must be a single table name")
   }
   spec <- structure(list(table = table, dbname = dbname, host = host, port = as.integer(port),
-                         user = user, password = password),
+                         user = user, password = password, query = query),
                     class = "rosetta_postgres_table")
   con <- connect_postgres(spec, fun)
   on.exit(DBI::dbDisconnect(con), add = TRUE)
-  if (!DBI::dbExistsTable(con, table)) {
+  if (!is.null(query)) {
+    tryCatch(DBI::dbGetQuery(con, paste0("SELECT * FROM (", query, ") AS q LIMIT 0")),
+             error = function(e) stop_bridge(fun, "the query does not run: ", conditionMessage(e)))
+  } else if (!DBI::dbExistsTable(con, table)) {
     stop_bridge(fun, "table '", table, "' not found in database '", dbname, "' on ", host, ":", port)
   }
   spec

@@ -25,7 +25,10 @@ import numpy as np
 import pandas as pd
 
 from .r_conversion import back_map, plain_frame
-from .database_tables import DATABASE_TABLES, PostgresTable
+from .cellprofiler_database import CellProfilerDatabase
+from .database_tables import DATABASE_TABLES as _PLAIN_TABLES, PostgresTable
+
+DATABASE_TABLES = (*_PLAIN_TABLES, CellProfilerDatabase)
 from .errors import CytominerError, RBackendUnavailable
 from ..common.validation import (
     as_name_list,
@@ -199,6 +202,8 @@ def _send_frame(session: _RSession, population: pd.DataFrame, variables, metadat
 
 def _database(session: _RSession, table):
     """The rosettabridge description of a database table."""
+    if isinstance(table, CellProfilerDatabase):
+        return session.call("sqlite_table", path=str(table.path), table=table.table, query=table.query)
     if isinstance(table, PostgresTable):
         return session.call("postgres_table", table=table.table, dbname=table.dbname, host=table.host,
                             port=int(table.port), user=table.user, password=table.password)

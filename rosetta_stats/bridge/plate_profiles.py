@@ -1,0 +1,170 @@
+"""From a plate's single cells to the Rosetta release's three Cell Painting levels, with cytominer.
+
+``profile_plate`` runs the pipeline the Rosetta profiles were made with:
+aggregate the single cells of each well (in the database), annotate the
+wells with the platemap, normalise every feature to the plate's control
+wells, and select variables. The three results carry the release's names:
+``augmented`` (aggregated + annotated), ``normalized`` and
+``normalized_variable_selected``; the per-plate centre and scale and the
+dropped features (with the reason for each) are tables too. Several plates:
+give a list of databases; they are profiled one by one, with a progress bar.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..common.validation import check_choice, check_columns
+from .cellprofiler_database import CellProfilerDatabase, cellprofiler_database
+from .cytominer import aggregate, normalize, select_features
+from .database_tables import PostgresTable, SQLiteTable
+
+LEVELS = ("augmented", "normalized", "normalized_variable_selected")
+NORMALIZATIONS = ("robustize", "standardize")
+_WELL = re.compile(r"^\s*([A-Za-z]{1,2})\s*0*(\d{1,2})\s*$")
+
+
+@dataclass(frozen=True)
+class PlateProfiles:
+    """The three Cell Painting levels of one or more plates, and how they were made."""
+
+    augmented: pd.DataFrame
+    normalized: pd.DataFrame
+    normalized_variable_selected: pd.DataFrame
+    normalization_parameters: pd.DataFrame
+    dropped_features: pd.DataFrame  # feature, reason
+    parameters: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self.normalized_variable_selected
+
+    def levels(self) -> dict[str, pd.DataFrame]:
+        """The levels under the release's file stems (``replicate_level_cp_<level>``)."""
+        return {f"replicate_level_cp_{level}": getattr(self, level) for level in LEVELS}
+
+    def summary(self) -> str:
+        features = [c for c in self.normalized_variable_selected.columns if c not in self.augmented.columns
+                    or c.startswith(("Cells_", "Cytoplasm_", "Nuclei_"))]
+        lines = [f"Plate profiles: {len(self.augmented)} wells; "
+                 f"{len(features)} features kept after selection, {len(self.dropped_features)} dropped",
+                 f"  aggregation {self.parameters.get('operation')}, normalisation "
+                 f"{self.parameters.get('normalization')} to the controls of each plate"]
+        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+
+
+def normalize_well_name(well) -> str | None:
+    """``a1``, ``A01``, ``A 1`` -> ``A01`` (None when it is not a well name)."""
+    match = _WELL.match(str(well))
+    return f"{match.group(1).upper()}{int(match.group(2)):02d}" if match else None
+
+
+def _as_database(database):
+    if isinstance(database, (CellProfilerDatabase, SQLiteTable, PostgresTable)):
+        return database
+    if isinstance(database, (str, os.PathLike)):
+        return cellprofiler_database(database)
+    raise ValueError(f"give a CellProfiler SQLite file, a CellProfilerDatabase or a SQLiteTable; got {database!r}")
+
+
+def annotate(wells: pd.DataFrame, platemap, well_column: str = "Metadata_Well",
+             platemap_well: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Wells joined with their platemap rows (wells matched as ``A01`` whatever their spelling)."""
+    if isinstance(platemap, (str, os.PathLike)):
+        path = Path(platemap)
+        if not path.is_file():
+            raise ValueError(f"platemap not found: {path}")
+        platemap = pd.read_csv(path, sep="\t" if path.suffix in (".txt", ".tsv") else ",", dtype=str)
+    if not isinstance(platemap, pd.DataFrame) or platemap.empty:
+        raise ValueError("the platemap must be a non-empty table (a DataFrame, CSV or tab-separated file)")
+    if platemap_well is None:
+        candidates = [c for c in platemap.columns if c.lower() in ("metadata_well", "well_position", "well")]
+        if not candidates:
+            raise ValueError(f"the platemap has no well column (Metadata_Well, well_position or well); "
+                             f"columns: {', '.join(map(str, platemap.columns))}")
+        platemap_well = candidates[0]
+    check_columns(platemap.columns, [platemap_well], "platemap well column")
+    mapped = platemap.rename(columns={c: c if c.startswith("Metadata_") else f"Metadata_{c}"
+                                      for c in platemap.columns if c != platemap_well})
+    mapped = mapped.assign(rosetta_well_=mapped[platemap_well].map(normalize_well_name))
+    mapped = mapped.drop(columns=[platemap_well]).drop_duplicates("rosetta_well_")
+    keys = wells[well_column].map(normalize_well_name)
+    matched = keys.isin(set(mapped["rosetta_well_"]))
+    if not matched.any():
+        raise ValueError(f"the platemap matches no well: wells look like {wells[well_column].iloc[0]!r}, "
+                         f"the platemap's {platemap_well!r} like {platemap[platemap_well].iloc[0]!r}")
+    clash = [c for c in mapped.columns if c in wells.columns and c != "rosetta_well_"]
+    mapped = mapped.drop(columns=clash)
+    out = wells.assign(rosetta_well_=keys.to_numpy()).merge(mapped, on="rosetta_well_", how="left")
+    note = f"platemap annotated {int(matched.sum())} of {len(wells)} wells"
+    if clash:
+        note += f"; kept the database's own {', '.join(clash)}"
+    return out.drop(columns=["rosetta_well_"]), note
+
+
+def profile_plate(database, platemap=None, strata=("Metadata_Plate", "Metadata_Well"), operation: str = "median",
+                  controls=None, normalization: str = "robustize",
+                  selection=("variance_threshold", "correlation_threshold"), features=None,
+                  platemap_well: str | None = None, progress: bool = False) -> PlateProfiles:
+    """Aggregate -> annotate -> normalise to the controls per plate -> select variables, all through cytominer.
+
+    ``database``: a CellProfiler SQLite file, a :class:`CellProfilerDatabase`,
+    a :class:`SQLiteTable`, or a list of them (one per plate). ``strata``: the
+    plate column then the well column. ``controls``: ``{column: value(s)}``
+    naming the control wells (a platemap column such as
+    ``{"Metadata_pert_type": "control"}``); without it every well of the plate
+    is the reference, with a note.
+    """
+    check_choice(normalization, NORMALIZATIONS, "normalization")
+    strata = list(strata)
+    if len(strata) < 2:
+        raise ValueError("strata must name the plate column and the well column")
+    databases = database if isinstance(database, (list, tuple)) else [database]
+    if not databases:
+        raise ValueError("no database given")
+    selection = (selection,) if isinstance(selection, str) else tuple(selection or ())
+    parts, notes = [], []
+    for item in tqdm(databases, desc="plates", disable=not progress or len(databases) < 2):
+        db = _as_database(item)
+        columns = db.columns()
+        check_columns(columns, strata, "strata")
+        wanted = list(features) if features is not None else [
+            c for c in columns if c.startswith(("Cells_", "Cytoplasm_", "Nuclei_"))]
+        check_columns(columns, wanted, "features")
+        parts.append(aggregate(db, wanted, strata, operation))
+    augmented = pd.concat(parts, ignore_index=True)
+    feats = [c for c in augmented.columns if c not in strata]
+    if platemap is not None:
+        augmented, note = annotate(augmented, platemap, strata[1], platemap_well)
+        notes.append(note)
+    if controls is None:
+        sample = {strata[0]: list(pd.unique(augmented[strata[0]].astype(str)))}
+        augmented = augmented.assign(**{strata[0]: augmented[strata[0]].astype(str)})
+        notes.append("no controls named: every well of a plate is its reference")
+    else:
+        sample = controls
+    normalized = normalize(augmented, feats, strata[:1], sample, operation="robustize" if normalization ==
+                           "robustize" else "standardize")
+    parameters = normalized.attrs.get("normalization_parameters", pd.DataFrame()).copy()
+    dropped = [normalized.attrs.get("dropped_features", pd.DataFrame(columns=["feature", "reason"]))]
+    normalized = normalized.copy()
+    normalized.attrs = {}
+    kept = [f for f in feats if f in normalized.columns]
+    selected = normalized
+    for step in selection:
+        selected = select_features(selected, kept, operation=step)
+        dropped.append(selected.attrs.get("dropped_features", pd.DataFrame(columns=["feature", "reason"])))
+        selected = selected.copy()
+        selected.attrs = {}
+        kept = [f for f in kept if f in selected.columns]
+    dropped_table = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=["feature", "reason"])
+    settings = {"operation": operation, "normalization": normalization, "selection": list(selection),
+                "strata": strata, "n_plates": len(databases), "n_features_in": len(feats),
+                "n_features_out": len(kept)}
+    return PlateProfiles(augmented, normalized, selected, parameters, dropped_table, settings, tuple(notes))
