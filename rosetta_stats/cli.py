@@ -307,6 +307,23 @@ def _cmd_moa(args) -> str:
     return paired.summary() + "\n" + result.summary() + f"\nwritten to {args.out}"
 
 
+def _cmd_profile(args) -> str:
+    from .bridge.plate_profiles import profile_plate
+    from .results.folders import write_results
+
+    if not args.sqlite:
+        raise ValueError("give one or more CellProfiler SQLite files with --sqlite")
+    result = profile_plate(args.sqlite, platemap=args.platemap, strata=_split(args.strata),
+                           operation=args.operation, controls=_parse_control(args.control) if args.control else None,
+                           normalization=args.normalization, selection=tuple(_split(args.selection)),
+                           progress=not args.quiet)
+    tables = {**result.levels(), "normalization_parameters": result.normalization_parameters,
+              "dropped_features": result.dropped_features}
+    write_results(tables, args.out, inputs=args.sqlite + ([args.platemap] if args.platemap else []),
+                  overwrite=args.overwrite, notes=result.notes)
+    return result.summary() + f"\nwritten to {args.out}"
+
+
 def _cmd_datasets_list(args) -> str:
     from .data.registry import LISTING_DATE, human_size, list_files
 
@@ -497,6 +514,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pcs", type=_integer(1, "--pcs"), default=20, help="principal components per modality")
     p.add_argument("--groups", help="CP column whose values permutations keep together (e.g. compound)")
     p.set_defaults(run=_cmd_correlate)
+
+    p = command("profile", help="CellProfiler plate database(s) -> augmented, normalized, variable-selected")
+    p.add_argument("--sqlite", nargs="+", help="CellProfiler SQLite file(s), one per plate")
+    p.add_argument("--platemap", help="platemap CSV (or tab-separated) with a well column")
+    p.add_argument("--strata", default="Metadata_Plate,Metadata_Well", help="plate column, well column")
+    p.add_argument("--operation", default="median", help="aggregation of the cells of a well")
+    p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: the control wells (default: every well)")
+    p.add_argument("--normalization", default="robustize", choices=["robustize", "standardize"],
+                   help="normalisation to the controls of each plate")
+    p.add_argument("--selection", default="variance_threshold,correlation_threshold",
+                   help="variable selection steps, in order")
+    _add_out(p)
+    p.set_defaults(run=_cmd_profile)
 
     p = command("moa", help="MoA prediction from CP, GE, early and late fusion (macro F1 per fold)")
     _add_pair_arguments(p)

@@ -90,3 +90,16 @@ def test_platemaps_are_matched_by_well_and_a_stranger_is_named(htqc):
     with pytest.raises(ValueError, match="the platemap matches no well"):
         rs.profile_plate(database, platemap=platemap.assign(well_position="Z99"),
                          strata=("Metadata_Barcode", "Metadata_Well"), features=FEATURES[:2])
+
+
+def test_profile_command_writes_the_three_levels(htqc, tmp_path):
+    from rosetta_stats.cli import main
+
+    assert main(["profile", "--sqlite", htqc, "--strata", "Metadata_Barcode,Metadata_Well",
+                 "--control", "Metadata_Well=A01,A02", "--out", str(tmp_path / "plate"), "--quiet"]) == 0
+    tables, manifest = rs.read_results(tmp_path / "plate")
+    assert {"replicate_level_cp_augmented", "replicate_level_cp_normalized",
+            "replicate_level_cp_normalized_variable_selected", "normalization_parameters",
+            "dropped_features"} <= set(tables)
+    assert len(tables["replicate_level_cp_augmented"]) == 4
+    assert main(["profile", "--sqlite", str(tmp_path / "none.sqlite"), "--out", str(tmp_path / "x")]) == 2
