@@ -32,3 +32,37 @@ aggregate_in_database <- function(population, variables, strata, operations) {
   result <- DBI::dbGetQuery(con, statement)
   tibble::as_tibble(result, .name_repair = "minimal")
 }
+
+# Normalisation inside a database as one SQL statement: every variable minus
+# its stratum's location, divided by its dispersion (cytominer's
+# standardize/robustize), with the parameters sent along as a VALUES table.
+# cytominer::normalize() on a lazy table nests one dbplyr step per variable,
+# which overflows R's C stack at a few hundred features; the tests check this
+# statement against cytominer::normalize() itself.
+normalize_in_database <- function(population, variables, strata, parameters) {
+  con <- dbplyr::remote_con(population)
+  quote_id <- function(x) as.character(DBI::dbQuoteIdentifier(con, x))
+  keys <- unique(as.data.frame(parameters)[, strata, drop = FALSE])
+  index <- seq_along(variables)
+  rows <- vapply(seq_len(nrow(keys)), function(r) {
+    here <- parameters
+    for (s in strata) here <- here[here[[s]] == keys[[s]][r], , drop = FALSE]
+    here <- here[match(variables, here$variable), ]
+    values <- c(vapply(strata, function(s) as.character(DBI::dbQuoteLiteral(con, keys[[s]][r])), ""),
+                sprintf("%.17g", here$location), sprintf("%.17g", here$dispersion))
+    paste0("(", paste(gsub("^NA$", "NULL", values), collapse = ", "), ")")
+  }, character(1))
+  names <- c(strata, paste0("rosetta_location_", index), paste0("rosetta_dispersion_", index))
+  all_columns <- colnames(population)
+  kept <- setdiff(all_columns, variables)
+  select <- c(paste0("pop.", quote_id(kept)),
+              paste0("(pop.", quote_id(variables), " - par.", quote_id(paste0("rosetta_location_", index)),
+                     ") / par.", quote_id(paste0("rosetta_dispersion_", index)), " AS ", quote_id(variables)))
+  order <- match(all_columns[all_columns %in% c(kept, variables)], c(kept, variables))
+  join <- paste(paste0("pop.", quote_id(strata), " = par.", quote_id(strata)), collapse = " AND ")
+  statement <- paste0(
+    "WITH par(", paste(quote_id(names), collapse = ", "), ") AS (VALUES ", paste(rows, collapse = ", "), ") ",
+    "SELECT ", paste(select[order], collapse = ", "),
+    " FROM (", as.character(dbplyr::sql_render(population)), ") AS pop JOIN par ON ", join)
+  tibble::as_tibble(DBI::dbGetQuery(con, statement), .name_repair = "minimal")
+}

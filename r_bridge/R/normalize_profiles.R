@@ -67,8 +67,11 @@ normalize_profiles <- function(population, variables, strata, sample,
             named, call. = FALSE)
   }
 
-  parameters <- control_parameters(to_placeholders(sample, variables, fun),
-                                   variables, strata, operation)
+  parameters <- if (opened$in_database && operation == "standardize") {
+    database_parameters(sample, variables, strata)
+  } else {
+    control_parameters(to_placeholders(sample, variables, fun), variables, strata, operation)
+  }
   low <- is.na(parameters$dispersion) | parameters$dispersion <= min_dispersion
   low_variables <- unique(parameters$variable[low])
   dropped <- data.frame(variable = character(0), reason = character(0))
@@ -86,6 +89,14 @@ normalize_profiles <- function(population, variables, strata, sample,
     }
   }
 
+  if (opened$in_database) {  # one statement (see aggregate_in_database.R)
+    population <- dplyr::select(population, -dplyr::all_of(dropped$variable))
+    result <- normalize_in_database(population, variables, strata,
+                                    parameters[parameters$variable %in% variables, ])
+    attr(result, "parameters") <- parameters
+    attr(result, "dropped") <- dropped
+    return(result)
+  }
   population <- to_placeholders(
     dplyr::select(population, -dplyr::all_of(dropped$variable)), variables, fun)
   sample <- to_placeholders(
@@ -99,6 +110,20 @@ normalize_profiles <- function(population, variables, strata, sample,
   attr(result, "parameters") <- parameters
   attr(result, "dropped") <- dropped
   result
+}
+
+# Mean and standard deviation of every variable in every stratum of the
+# controls, computed in the database by one statement.
+database_parameters <- function(sample, variables, strata) {
+  wide <- as.data.frame(aggregate_in_database(sample, variables, strata, c("mean", "sd")), check.names = FALSE)
+  long <- lapply(variables, function(v) {
+    out <- wide[, strata, drop = FALSE]
+    out$variable <- v
+    out$location <- wide[[paste0(v, "_mean")]]
+    out$dispersion <- wide[[paste0(v, "_sd")]]
+    out
+  })
+  tibble::as_tibble(do.call(rbind, long))
 }
 
 # The control rows of `population` described by `sample`.

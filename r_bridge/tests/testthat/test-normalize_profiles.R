@@ -58,3 +58,35 @@ test_that("bad arguments are named", {
   expect_error(normalize_profiles(sqlite_table(path, "wells"), "x", "plate",
                                   wells_fixture()), "named list")
 })
+
+test_that("in the database it equals cytominer::normalize itself, and survives CellProfiler width", {
+  path <- system.file("extdata", "fixture_intensities_shapes.sqlite", package = "cytominer")
+  variables <- c("m_intensities_mean", "m_intensities_maximum", "m_intensities_integrated")
+  strata <- c("g_plate", "g_channel")
+  con <- DBI::dbConnect(RSQLite::SQLite(), path)
+  on.exit(DBI::dbDisconnect(con))
+  RSQLite::initExtension(con)
+  population <- dplyr::tbl(con, "view_intensities")
+  for (operation in c("standardize", "robustize")) {
+    ours <- suppressWarnings(normalize_profiles(sqlite_table(path, "view_intensities"), variables, strata,
+                                                list(g_well = c("A01", "A02")), operation = operation))
+    theirs <- cytominer::normalize(population %>% dplyr::collect(), variables, strata,
+                                   population %>% dplyr::filter(g_well %in% c("A01", "A02")) %>% dplyr::collect(),
+                                   operation = operation)
+    key <- c("g_plate", "g_well", "g_image", "g_object", "g_pattern", "g_channel")
+    ours <- dplyr::arrange(ours, !!!rlang::syms(key))
+    theirs <- dplyr::arrange(theirs, !!!rlang::syms(key))
+    for (v in variables) expect_equal(ours[[v]], theirs[[v]], tolerance = 1e-10, info = paste(operation, v))
+  }
+  wide <- as.data.frame(matrix(rnorm(60 * 400), 60, 400))
+  names(wide) <- paste0("Cells_f", seq_len(400))
+  wide$plate <- rep(c("P1", "P2"), 30)
+  wide$type <- rep(c("ctrl", "trt", "trt"), 20)
+  wide_path <- withr::local_tempfile(fileext = ".sqlite")
+  wide_con <- DBI::dbConnect(RSQLite::SQLite(), wide_path)
+  DBI::dbWriteTable(wide_con, "cells", wide)
+  DBI::dbDisconnect(wide_con)
+  out <- normalize_profiles(sqlite_table(wide_path, "cells"), paste0("Cells_f", 1:400), "plate", list(type = "ctrl"))
+  expect_equal(nrow(out), 60)
+  expect_equal(ncol(out), 402)
+})
