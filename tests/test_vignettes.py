@@ -122,3 +122,15 @@ def test_paper_reproduction_matches_the_published_tables():
     early = float(re.search(r"early_fusion\s+macro F1 ([0-9.]+)", printed).group(1))
     chance = float(re.search(r"chance \(class-frequency dummy\): macro F1 ([0-9.]+)", printed).group(1))
     assert early > chance + 0.3
+
+
+def test_plate_profiles_vignette_writes_the_three_levels(tmp_path):
+    out = tmp_path / "plate"
+    printed = run_vignette("plate_profiles.py", out)
+    tables, _ = rs.read_results(out)
+    assert len(tables["replicate_level_cp_augmented"]) == 4
+    assert "854 features in Cells, Cytoplasm, Nuclei" in printed
+    dropped = tables["dropped_features"]
+    augmented_features = [c for c in tables["replicate_level_cp_augmented"].columns if c.startswith(("Cells_", "Cytoplasm_", "Nuclei_"))]
+    kept = [c for c in tables["replicate_level_cp_normalized_variable_selected"].columns if c in augmented_features]
+    assert len(kept) + len(dropped) == len(augmented_features)  # every feature kept or dropped with a reason
