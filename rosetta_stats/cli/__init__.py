@@ -1,0 +1,264 @@
+"""Command-line front end: parses arguments, calls the API, writes results folders, prints a summary.
+
+No statistics live here; every subcommand maps onto public functions. Every
+error the user can cause ends in one line naming the file, column or argument
+and exit status 2 (``--debug`` shows the traceback instead); results go into
+folders under the rules of :mod:`rosetta_stats.results.output_folder`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import zlib
+
+from ..version import __version__
+
+from .arguments import _fraction, _integer
+from .commands import (  # noqa: F401  (the commands, reachable as rosetta_stats.cli._cmd_*)
+    _cmd_aggregate,
+    _cmd_correlate,
+    _cmd_datasets_download,
+    _cmd_datasets_info,
+    _cmd_datasets_list,
+    _cmd_moa,
+    _cmd_normalize,
+    _cmd_predict_genes,
+    _cmd_profile,
+    _cmd_replicates,
+    _cmd_report,
+    _cmd_select,
+)
+
+EXIT_ERROR = 2
+
+# ----------------------------------------------------------------------------- the parser
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and still exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _add_global_options(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """--quiet and --debug, accepted before or after the subcommand."""
+    default = False if top else argparse.SUPPRESS
+    p.add_argument("--quiet", action="store_true", default=default, help="no progress bars")
+    p.add_argument("--debug", action="store_true", default=default, help="show the traceback of an error")
+
+
+def _add_out(p: argparse.ArgumentParser, default: str | None = None, what: str = "output folder") -> None:
+    p.add_argument("--out", required=default is None, default=default, help=what)
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results this package wrote before in --out (never anyone else's files)")
+
+
+def _add_dataset_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", help="a Rosetta dataset (cdrp, cdrp-bio, luad, taorf, lincs): keys, controls "
+                                     "and plates come from the registry")
+    p.add_argument("--root", default=".", help="download root of --dataset (see `datasets download`)")
+    p.add_argument("--release", default="csv", choices=["csv", "curated"], help="which release of --dataset")
+    p.add_argument("--level", help="Cell Painting level of --dataset (augmented, normalized, "
+                                   "normalized_variable_selected)")
+
+
+def _add_pair_arguments(p: argparse.ArgumentParser, out: str | None = None) -> None:
+    _add_dataset_arguments(p)
+    p.add_argument("--cp", help="Cell Painting profiles (replicate level, CSV)")
+    p.add_argument("--ge", help="L1000 profiles (replicate level, CSV)")
+    p.add_argument("--key", help="perturbation column present in both files")
+    p.add_argument("--cp-key", help="perturbation column of the CP file (default --key)")
+    p.add_argument("--ge-key", help="perturbation column of the GE file (default --key)")
+    p.add_argument("--cp-control", help="COLUMN=VALUE[,VALUE]: CP negative controls (left out)")
+    p.add_argument("--ge-control", help="COLUMN=VALUE[,VALUE]: GE negative controls (left out)")
+    p.add_argument("--permutations", type=_integer(0, "--permutations"), default=100,
+                   help="permutations of the null (0: no p-values)")
+    p.add_argument("--seed", type=_integer(0, "--seed"), default=0, help="seed of every random step")
+    p.add_argument("--preset", choices=["default", "paper"], default="default",
+                   help="paper: the choices of Haghighi et al. 2022 (see the report for every difference)")
+    _add_out(p, out)
+
+
+def _add_population_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", help="CSV (or .csv.gz) of profiles")
+    p.add_argument("--sqlite", help="SQLite file (processed in the database)")
+    p.add_argument("--postgres", help="PostgreSQL DSN, postgresql://user@host:port/dbname (processed in the server)")
+    p.add_argument("--table", help="table in --sqlite or --postgres")
+    p.add_argument("--features", default="auto",
+                   help="'auto' (the --modality's columns) or comma-separated prefixes")
+    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"],
+                   help="which columns 'auto' takes: Cells_/Cytoplasm_/Nuclei_ (cp) or *_at (ge)")
+    _add_out(p, what="a .csv/.csv.gz file, or a folder (CSV + RDS + manifest, with parameters and dropped features)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="rosetta-stats", formatter_class=_Formatter,
+        description="Statistics for paired Cell Painting and L1000 profiles (Rosetta).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_global_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name, **kwargs):
+        p = sub.add_parser(name, formatter_class=_Formatter, **kwargs)
+        _add_global_options(p)
+        return p
+
+    p = command("aggregate", help="aggregate rows within strata with cytominer")
+    _add_population_arguments(p)
+    p.add_argument("--strata", required=True, help="comma-separated grouping columns")
+    p.add_argument("--operation", default="mean", help="mean, median, min, max, sd, or joined by +")
+    p.set_defaults(run=_cmd_aggregate)
+
+    p = command("normalize", help="normalise to control rows per stratum with cytominer")
+    _add_population_arguments(p)
+    p.add_argument("--strata", required=True, help="comma-separated normalisation groups (e.g. plate)")
+    p.add_argument("--control", required=True, help="COLUMN=VALUE[,VALUE] selecting the control rows")
+    p.add_argument("--operation", default="standardize", choices=["standardize", "robustize"],
+                   help="z-score (mean, sd) or robust z-score (median, MAD) against the controls")
+    p.add_argument("--on-low-dispersion", default="drop", choices=["drop", "error", "keep"],
+                   help="what to do with features whose control dispersion is ~0")
+    p.set_defaults(run=_cmd_normalize)
+
+    p = command("select-features", help="drop uninformative features with cytominer")
+    _add_population_arguments(p)
+    p.add_argument("--operation", default="variance_threshold",
+                   choices=["variance_threshold", "correlation_threshold", "drop_na_columns"])
+    p.add_argument("--cutoff", type=float, default=None, help="the operation's threshold (cytominer's default if unset)")
+    p.set_defaults(run=_cmd_select)
+
+    p = command("replicates", help="replicate reproducibility (paper statistic, p/q-values, mAP)")
+    p.add_argument("input", nargs="?", help="replicate-level CSV (or .csv.gz), one row per well")
+    p.add_argument("--perturbation", help="column naming the perturbation (with --dataset: the registry's)")
+    _add_dataset_arguments(p)
+    p.add_argument("--features", default="auto", help="'auto' or comma-separated prefixes")
+    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"], help="which feature columns 'auto' takes")
+    p.add_argument("--plate", help="standardise features within this plate column first")
+    p.add_argument("--null", default="size_matched", choices=["paper", "size_matched"],
+                   help="paper: the threshold only; size_matched: also p- and q-values")
+    p.add_argument("--n-null", type=_integer(1, "--n-null"), default=1000, help="null draws per replicate count")
+    p.add_argument("--percentile", type=_fraction, default=90, help="null percentile used as the threshold")
+    p.add_argument("--seed", type=_integer(0, "--seed"), default=0, help="seed of every random step")
+    p.add_argument("--map", action="store_true", help="also mean average precision")
+    p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: negative controls (left out of the statistics, "
+                                     "the negatives of --map; with --dataset, instead of the registry's rules)")
+    p.add_argument("--include-controls", action="store_true", help="score the negative controls too")
+    p.add_argument("--preset", choices=["default", "paper"], default="default",
+                   help="paper: threshold only, controls scored, as Haghighi et al. 2022")
+    _add_out(p)
+    p.set_defaults(run=_cmd_replicates)
+
+    p = command("predict-genes", help="single-gene predictability from morphology")
+    _add_pair_arguments(p)
+    p.add_argument("--model", default="ridge", choices=["ridge", "lasso", "lasso_cv", "mlp_grid", "pcr", "mlp"],
+                   help="the regression model (lasso_cv, mlp_grid: the paper's)")
+    p.add_argument("--splits", type=_integer(2, "--splits"), default=None,
+                   help="cross-validation folds (default: the dataset's paper value with --dataset, else 5)")
+    p.add_argument("--fold-score", choices=["mean", "median"], default=None,
+                   help="how fold R^2 make a gene's score (default: median for lasso_cv, else mean)")
+    p.add_argument("--groups", help="CP column whose values folds and permutations keep together (e.g. compound)")
+    p.add_argument("--reverse", action="store_true", help="predict each CP feature from the genes")
+    p.set_defaults(run=_cmd_predict_genes)
+
+    p = command("correlate", help="feature x gene correlation, held-out CCA, Mantel test")
+    _add_pair_arguments(p)
+    p.add_argument("--top-k", type=_integer(1, "--top-k"), default=10, help="strongest features kept per gene")
+    p.add_argument("--components", type=_integer(1, "--components"), default=5, help="canonical components")
+    p.add_argument("--pcs", type=_integer(1, "--pcs"), default=20, help="principal components per modality")
+    p.add_argument("--groups", help="CP column whose values permutations keep together (e.g. compound)")
+    p.set_defaults(run=_cmd_correlate)
+
+    p = command("profile", help="CellProfiler plate database(s) -> augmented, normalized, variable-selected")
+    p.add_argument("--sqlite", nargs="+", help="CellProfiler SQLite file(s), one per plate")
+    p.add_argument("--platemap", help="platemap CSV (or tab-separated) with a well column")
+    p.add_argument("--strata", default="Metadata_Plate,Metadata_Well", help="plate column, well column")
+    p.add_argument("--operation", default="median", help="aggregation of the cells of a well")
+    p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: the control wells (default: every well)")
+    p.add_argument("--normalization", default="robustize", choices=["robustize", "standardize"],
+                   help="normalisation to the controls of each plate")
+    p.add_argument("--selection", default="variance_threshold,correlation_threshold",
+                   help="variable selection steps, in order")
+    _add_out(p)
+    p.set_defaults(run=_cmd_profile)
+
+    p = command("moa", help="MoA prediction from CP, GE, early and late fusion (macro F1 per fold)")
+    _add_pair_arguments(p)
+    p.add_argument("--moa", default="Metadata_moa", help="the MoA column (CP side, else GE side)")
+    p.add_argument("--groups", default="compound", help="the compound column: folds keep its doses together")
+    p.add_argument("--models", default="logistic,mlp", help="comma-separated: logistic, mlp")
+    p.add_argument("--splits", type=_integer(2, "--splits"), default=5, help="StratifiedGroupKFold folds")
+    p.add_argument("--min-compounds", type=_integer(2, "--min-compounds"), default=5,
+                   help="MoAs with fewer compounds are dropped")
+    p.set_defaults(run=_cmd_moa)
+
+    p = command("datasets", help="the Rosetta collection: list, describe and download files")
+    datasets = p.add_subparsers(dest="datasets_command", required=True, parser_class=_Parser)
+    q = datasets.add_parser("list", help="files with sizes and ETags", formatter_class=_Formatter)
+    _add_global_options(q)
+    q.add_argument("--dataset", help="cdrp, cdrp-bio, luad, taorf or lincs (default: all)")
+    q.add_argument("--release", default="csv", choices=["csv", "curated"], help="which release")
+    q.set_defaults(run=_cmd_datasets_list)
+    q = datasets.add_parser("info", help="a dataset's columns, controls, doses and time points in both releases",
+                            formatter_class=_Formatter)
+    _add_global_options(q)
+    q.add_argument("dataset", help="cdrp, cdrp-bio, luad, taorf or lincs")
+    q.set_defaults(run=_cmd_datasets_info)
+    q = datasets.add_parser("download", help="verified, resumable download", formatter_class=_Formatter)
+    _add_global_options(q)
+    q.add_argument("dataset", help="cdrp, cdrp-bio, luad, taorf or lincs")
+    q.add_argument("--files", help="comma-separated short names (see `datasets list`); default all")
+    q.add_argument("--dest", default=".", help="download root (the bucket's folder layout below it)")
+    q.add_argument("--base-url", help="a mirror or local server instead of the public bucket")
+    q.add_argument("--release", default="csv", choices=["csv", "curated"],
+                   help="csv (the paper's files) or curated (the 2025 parquet files)")
+    q.set_defaults(run=_cmd_datasets_download)
+
+    p = command("report", help="the whole analysis as a folder of tables, figures and report.md")
+    p.add_argument("--demo", action="store_true", help="on simulated data (seconds)")
+    _add_pair_arguments(p, out="rosetta_report")
+    p.set_defaults(run=_cmd_report)
+    return parser
+
+
+def _expected_errors():
+    import gzip
+
+    from ..common.errors import RosettaError
+
+    return (RosettaError, ValueError, OSError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeError, KeyError,
+            MemoryError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a one-line usage error (exit 2)
+        return int(exc.code or 0)
+    label = f"rosetta-stats {args.command}"
+    try:
+        message = args.run(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"{label}: interrupted; nothing half-written was left in place", file=sys.stderr)
+        return EXIT_ERROR
+    except _expected_errors() as exc:
+        if args.debug:
+            raise
+        text = " ".join(line.strip() for line in str(exc).strip().splitlines()) or type(exc).__name__
+        if isinstance(exc, KeyError):
+            text = f"missing entry {text}"
+        print(f"{label}: error: {text}", file=sys.stderr)
+        return EXIT_ERROR
+    print(message)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
