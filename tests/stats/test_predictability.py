@@ -136,7 +136,7 @@ def test_reverse_direction_and_summary(planted):
 
 def test_bad_input(small):
     paired, _ = small
-    with pytest.raises(ValueError, match="choose one of: ridge, lasso, lasso_cv, pcr, mlp"):
+    with pytest.raises(ValueError, match="choose one of: ridge, lasso, lasso_cv, mlp_grid, pcr, mlp"):
         gene_predictability(paired, model="forest")
     keys = paired.cp.data["perturbation"]
     two_groups = pd.Series(np.arange(len(keys)) % 2, index=keys)
