@@ -158,7 +158,8 @@ def replicate_reproducibility(
     if len(names) < 2:
         raise ValueError(f"need at least 2 perturbations in {perturbation!r}; found {len(names)}")
     order = np.argsort(codes, kind="stable")
-    matrix = values.to_numpy(dtype=float)[order]
+    dtype = np.float32 if all(t == np.float32 for t in values.dtypes) else np.float64  # float32 stays float32
+    matrix = values.to_numpy(dtype=dtype)[order]
     codes = codes[order]
     n_rows_per = np.bincount(codes, minlength=len(names))
     starts = np.r_[0, np.cumsum(n_rows_per)[:-1]]
@@ -215,7 +216,7 @@ def replicate_reproducibility(
 
 def _drop_degenerate_rows(frame, values, perturbation, notes):
     """Leave out rows with NaN/inf (after interpolation) or no variance, with a note that counts them."""
-    non_finite, constant = degenerate_rows(values.to_numpy(dtype=float))
+    non_finite, constant = degenerate_rows(values.to_numpy())
     bad = non_finite | constant
     if not bad.any():
         return frame, values

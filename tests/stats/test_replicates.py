@@ -193,3 +193,13 @@ def test_percent_replicating_counts_only_perturbations_with_replicates():
     assert result.percent_replicating == pytest.approx(expected)
     assert scored.sum() == 40  # not the 30 singletons, not the identical pair
     assert any("all identical" in n for n in result.notes)
+
+
+def test_float32_input_gives_the_float64_numbers():
+    frame = _wells(seed=6)
+    features = [c for c in frame.columns if c.startswith("Cells_")]
+    single = frame.astype({f: np.float32 for f in features})
+    a = replicate_reproducibility(frame, "pert", features, null="paper", seed=3)
+    b = replicate_reproducibility(single, "pert", features, null="paper", seed=3)
+    np.testing.assert_allclose(a.table["replicate_correlation"], b.table["replicate_correlation"], atol=1e-5)
+    assert abs(a.threshold - b.threshold) < 1e-5

@@ -75,11 +75,20 @@ def draws_mean_correlation(units: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def _upper_block(start: int, units: np.ndarray, block: int) -> np.ndarray:
-    """Correlations of rows start..start+block with every later row (pairs i < j)."""
+    """Correlations of rows start..start+block with every later row (pairs i < j), in the rows' dtype.
+
+    The square part on the diagonal is cut to its upper triangle; the
+    rectangle to its right is taken whole (no index arrays over it).
+    """
     stop = min(start + block, units.shape[0])
-    corr = units[start:stop] @ units[start:].T
-    i, j = np.triu_indices(stop - start, 1, corr.shape[1])
-    return np.clip(corr[i, j], -1.0, 1.0)
+    rows = units[start:stop]
+    square = rows @ rows.T
+    i, j = np.triu_indices(stop - start, 1)
+    parts = [square[i, j]]
+    if stop < units.shape[0]:
+        parts.append((rows @ units[stop:].T).ravel())
+    values = np.concatenate(parts)
+    return np.clip(values, -1.0, 1.0, out=values)
 
 
 def _block_histogram(start: int, units: np.ndarray, block: int, edges: np.ndarray) -> np.ndarray:
@@ -96,7 +105,7 @@ def _local_map(function, blocks, shared):
 
 
 def pairwise_quantile(units: np.ndarray, q: float, block: int = 2048, bins: int = 4096,
-                      max_pairs_in_memory: int = 50_000_000, mapper=None) -> float:
+                      max_pairs_in_memory: int | None = None, mapper=None) -> float:
     """The ``q`` quantile (numpy's linear rule) of the correlations of all row pairs i < j.
 
     Exact. When the pairs fit in memory they are computed at once; otherwise
@@ -109,6 +118,8 @@ def pairwise_quantile(units: np.ndarray, q: float, block: int = 2048, bins: int 
     n_pairs = m * (m - 1) // 2
     if n_pairs == 0:
         raise ValueError("need at least two rows for pairwise correlations")
+    if max_pairs_in_memory is None:  # one pass while the pairs take at most ~1 GB
+        max_pairs_in_memory = (1 << 30) // units.dtype.itemsize
     mapper = mapper or _local_map
     starts = list(range(0, m, block))
     shared = {"units": units, "block": block}
