@@ -74,13 +74,18 @@ def looks_dose_suffixed(keys, share: float = 0.5) -> bool:
     return bool(text.str.contains(r"_-?\d+\.\d+$").mean() >= share)
 
 
+def resolve_key_rule(rule: str, *key_sets) -> str:
+    """``rule`` with "auto" decided: "dose_suffix" when any of ``key_sets`` looks dose-suffixed, else "raw"."""
+    check_choice(rule, ("raw", "dose_suffix", "auto"), "match")
+    if rule != "auto":
+        return rule
+    return "dose_suffix" if any(looks_dose_suffixed(keys) for keys in key_sets) else "raw"
+
+
 def match_keys(keys, rule: str = "auto", other=None) -> pd.Series:
     """Keys ready for matching under ``rule`` ("raw", "dose_suffix", or "auto": dose_suffix when either
     side's keys look dose-suffixed)."""
-    check_choice(rule, ("raw", "dose_suffix", "auto"), "key rule")
-    if rule == "auto":
-        rule = "dose_suffix" if looks_dose_suffixed(keys) or (other is not None and looks_dose_suffixed(other)) \
-            else "raw"
+    rule = resolve_key_rule(rule, keys, *([] if other is None else [other]))
     if rule == "dose_suffix":
         return normalize_dose_keys(keys)
     text = pd.Series(keys, copy=False).astype("string").str.strip()

@@ -19,7 +19,7 @@ import pandas as pd
 from ..common.deprecation import renamed_arguments
 from ..common.presets import PRESETS
 from ..common.validation import check_choice, check_columns
-from .keys import dose_of_key, looks_dose_suffixed, match_keys
+from .keys import dose_of_key, match_keys, resolve_key_rule
 from .profiles import Profiles
 from .read import load_profiles, read_profiles
 from .registry import get_dataset
@@ -119,9 +119,7 @@ def pair(cp: Profiles, ge: Profiles, key: str = "perturbation",
     """
     check_choice(match, MATCH_RULES, "match")
     raw_cp, raw_ge = _keys_of(cp, "cp"), _keys_of(ge, "ge")
-    rule = match
-    if match == "auto":
-        rule = "dose_suffix" if looks_dose_suffixed(raw_cp) or looks_dose_suffixed(raw_ge) else "raw"
+    rule = resolve_key_rule(match, raw_cp, raw_ge)
     cp_keys = match_keys(raw_cp, rule).reset_index(drop=True)
     ge_keys = match_keys(raw_ge, rule).reset_index(drop=True)
     for name, side, keys in (("cp", cp, cp_keys), ("ge", ge, ge_keys)):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..common.validation import check_choice
 from ..results.base import ResultShape
-from ..data.keys import looks_dose_suffixed, match_keys
+from ..data.keys import match_keys, resolve_key_rule
 
 if TYPE_CHECKING:  # a type only: statistics never import each other at run time
     from .replicates import ReplicateResult
@@ -70,10 +70,7 @@ def compare_modalities(cp: "ReplicateResult", ge: "ReplicateResult", criterion: 
     both results are categorised.
     """
     check_choice(criterion, CRITERIA, "criterion")
-    check_choice(match, ("auto", "dose_suffix", "raw"), "match")
-    if match == "auto":
-        match = "dose_suffix" if looks_dose_suffixed(cp.table["perturbation"]) or \
-            looks_dose_suffixed(ge.table["perturbation"]) else "raw"
+    match = resolve_key_rule(match, cp.table["perturbation"], ge.table["perturbation"])
 
     def calls(result: "ReplicateResult") -> pd.Series:
         t = result.table[result.table["replicate_correlation"].notna()]
