@@ -1,15 +1,30 @@
-"""Write files and folders under a temporary name, then rename them into place.
+"""Write files under a temporary name, then rename them into place, with the permissions the umask allows.
 
-An interrupted run therefore never leaves a file or folder that looks complete.
+An interrupted run therefore never leaves a file that looks complete, and a
+finished file is as readable by colleagues as any other program's output
+(``tempfile`` alone would leave it 0600).
 """
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def apply_umask(path: Path) -> None:
+    """Give ``path`` (and everything below it) the permissions a plain open()/mkdir() would have."""
+    mask = _umask()
+    paths = [path, *path.rglob("*")] if path.is_dir() else [path]
+    for p in paths:
+        p.chmod((0o777 if p.is_dir() else 0o666) & ~mask)
 
 
 @contextlib.contextmanager
@@ -25,45 +40,8 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        apply_umask(tmp)
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-@contextlib.contextmanager
-def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target``; it replaces ``target`` on success."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
-        yield tmp
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            old.rmdir()
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def write_csv_atomic(frame, path: str | os.PathLike, **kwargs) -> Path:
-    """Write a DataFrame as CSV (gzip if the name ends in .gz) via a temporary name."""
-    path = Path(path)
-    compression = "gzip" if path.suffix == ".gz" else None
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, compression=compression, **kwargs)
-    return path
-
-
-def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
-    """Write text via a temporary name."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-    return path

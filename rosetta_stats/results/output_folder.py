@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from ..common.atomic_files import apply_umask, atomic_path
 from ..common.errors import RosettaError
 
 MANIFEST = "manifest.json"
@@ -36,20 +37,6 @@ STAGING_MARK = ".rosetta-staging-"
 
 class OutputError(RosettaError):
     """The output location cannot be written without losing or mixing someone's files."""
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def apply_umask(path: Path) -> None:
-    """Give ``path`` (and everything below it) the permissions a plain open()/mkdir() would have."""
-    mask = _umask()
-    paths = [path, *path.rglob("*")] if path.is_dir() else [path]
-    for p in paths:
-        p.chmod((0o777 if p.is_dir() else 0o666) & ~mask)
 
 
 def safe_relative(name: str) -> str:
@@ -211,14 +198,6 @@ def write_file_output(frame_writer, path: str | os.PathLike, overwrite: bool = F
         raise OutputError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
     if path.parent.exists() and not path.parent.is_dir():
         raise OutputError(f"{path.parent} is a file, so {path} cannot be created inside it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         frame_writer(tmp)
-        apply_umask(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
