@@ -59,7 +59,7 @@ def read_header(path: Path) -> list[str]:
     return first
 
 
-def check_unique_columns(path: Path) -> None:
+def check_unique_header(path: Path) -> None:
     """A CSV whose header repeats a name is refused, naming the repeated names."""
     if path.suffix == ".parquet":
         return
@@ -75,7 +75,7 @@ def _read_table(path: Path, modality: str) -> pd.DataFrame:
         from ..bridge.parquet import read_parquet
 
         return read_parquet(path, infer=lambda columns: infer_features(columns, modality))
-    check_unique_columns(path)
+    check_unique_header(path)
     with _named_read_errors(path):
         return pd.read_csv(path, low_memory=False)
 

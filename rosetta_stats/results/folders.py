@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..bridge.rds import r_type, write_rds
+from ..common.validation import check_unique_columns
 from .output_folder import MANIFEST, OutputError, safe_relative, staged_folder
 
 COLUMN_DESCRIPTIONS = {
@@ -98,12 +99,6 @@ def _table_parameters_notes(result) -> tuple[pd.DataFrame, str, dict, list]:
     return table, type(result).__name__, json_safe(parameters), [str(n) for n in notes]
 
 
-def _check_table(name: str, table: pd.DataFrame) -> None:
-    duplicated = table.columns[table.columns.duplicated()].unique().tolist()
-    if duplicated:
-        raise ValueError(f"table {name!r} repeats column name(s) {duplicated}")
-
-
 def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs=(), rds: bool = True,
                   extra_files: Mapping[str, bytes] | None = None, overwrite: bool = False,
                   notes=()) -> Path:
@@ -130,7 +125,7 @@ def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs
         raise ValueError("two outputs would share a file name: " + ", ".join(sorted({p for p in planned if planned.count(p) > 1})))
     prepared = {name: _table_parameters_notes(result) for name, result in results.items()}
     for name, (table, *_rest) in prepared.items():
-        _check_table(name, table)
+        check_unique_columns(table, f"table {name!r}")
     from ..version import __version__
 
     manifest: dict[str, Any] = {
