@@ -31,10 +31,10 @@ from ..data.profiles import Profiles
 from ..results.base import ResultShape
 from .kernels.ranking import average_precision_of_groups, random_average_precision
 from .kernels.sampling import distinct_draws
-from .kernels.similarity import degenerate_rows, unit_rows
+from .kernels.similarity import unit_rows
 from .multiple_testing import bh_qvalues
 from .parallel import map_blocks
-from .profile_inputs import profile_inputs
+from .profile_inputs import degenerate_row_mask, profile_inputs
 
 NEGATIVES = ("negcon", "others")
 NULLS = ("random_sets", "per_query")
@@ -127,11 +127,9 @@ def mean_average_precision(
                          "(e.g. {'Metadata_pert_type': 'control'}) or use negatives='others'")
     matrix = frame[features].to_numpy(dtype=float)
     notes = []
-    non_finite, constant = degenerate_rows(matrix)
-    bad = non_finite | constant
-    if bad.any():
-        notes.append(f"left out {int(bad.sum())} row(s) without a similarity ({int(non_finite.sum())} with NaN "
-                     f"or infinite values, {int(constant.sum())} constant)")
+    bad, note = degenerate_row_mask(matrix, "similarity")
+    if note:
+        notes.append(note)
     usable = ~bad
     units_all = unit_rows(matrix)
     queries = ~control & frame[perturbation].notna().to_numpy() & usable

@@ -25,7 +25,6 @@ from ..data.cleaning import standardize_within
 from .parallel import map_blocks
 from .kernels.sampling import distinct_draws
 from .kernels.similarity import (
-    degenerate_rows,
     draws_mean_correlation,
     first_occurrences,
     group_mean_correlation,
@@ -37,7 +36,7 @@ from ..common.validation import check_choice, check_columns, rows_matching
 from ..data.profiles import Profiles
 from ..results.base import ResultShape
 from .multiple_testing import bh_qvalues
-from .profile_inputs import profile_inputs
+from .profile_inputs import degenerate_row_mask, profile_inputs
 
 NULLS = ("paper", "size_matched")
 
@@ -216,15 +215,12 @@ def replicate_reproducibility(
 
 def _drop_degenerate_rows(frame, values, perturbation, notes):
     """Leave out rows with NaN/inf (after interpolation) or no variance, with a note that counts them."""
-    non_finite, constant = degenerate_rows(values.to_numpy())
-    bad = non_finite | constant
-    if not bad.any():
+    bad, note = degenerate_row_mask(values.to_numpy(), "correlation")
+    if note is None:
         return frame, values
     affected = sorted(map(str, frame.loc[bad, perturbation].unique()))
-    parts = [f"{int(non_finite.sum())} with NaN or infinite values"] if non_finite.any() else []
-    parts += [f"{int(constant.sum())} constant"] if constant.any() else []
-    notes.append(f"left out {int(bad.sum())} row(s) without a correlation ({', '.join(parts)}) from "
-                 f"{len(affected)} perturbation(s): {', '.join(affected[:5])}{' ...' if len(affected) > 5 else ''}")
+    notes.append(f"{note} from {len(affected)} perturbation(s): "
+                 f"{', '.join(affected[:5])}{' ...' if len(affected) > 5 else ''}")
     keep = ~bad
     if not keep.any():
         raise ValueError("every row holds NaN/infinite values or is constant: nothing to correlate")
