@@ -33,6 +33,7 @@ from ..common.presets import PRESETS
 from ..common.validation import check_choice
 from ..data.feature_categories import feature_categories
 from ..data.gene_symbols import gene_symbols
+from ..data.profiles import Profiles
 from ..data.registry import get_dataset
 from ..results.base import ResultShape
 from .kernels.regression import DEFAULT_ALPHAS, pearson_columns, standardize_columns
@@ -226,20 +227,22 @@ def gene_predictability_by_category(cp, ge=None, key: str | None = None, by: str
     Returns gene, symbol, category, n_features, r2 in long form.
     """
     options.setdefault("n_permutations", 0)
+    options.setdefault("n_splits", _default_splits(cp, None))
     m = paired_matrices(cp, ge, key, groups, drop_controls)
-    categories = feature_categories(m.cp_names)
+    keys = pd.Index(m.keys).astype(str)
+    ge_side = Profiles(pd.DataFrame(m.ge, columns=m.ge_names).assign(rosetta_key_=keys), tuple(m.ge_names), "ge",
+                       perturbation="rosetta_key_")
+    same_groups = pd.Series([f"{g:09d}" for g in m.groups], index=keys)  # the paired rows' groups, in their order
     frames = []
-    for category, members in categories.groupby(by, dropna=True, sort=True):
+    for category, members in feature_categories(m.cp_names).groupby(by, dropna=True, sort=True):
         if len(members) < min_features:
             continue
-        columns = members.index.to_numpy()
-        result = _predictability(m.cp[:, columns], m.ge, m.ge_names, m.groups, "cp->ge",
-                                 options.get("model", "ridge"),
-                                 _default_splits(cp, options.get("n_splits")), options["n_permutations"],
-                                 options.get("seed", 0), options.get("alphas", DEFAULT_ALPHAS),
-                                 options.get("lasso_alpha", 0.1), options.get("n_components", 50), False, (),
-                                 None, options.get("fold_score"), options.get("n_jobs"))
-        frames.append(result.table[["gene", "symbol", "r2"]].assign(category=category, n_features=len(columns)))
+        names = [m.cp_names[i] for i in members.index]
+        cp_side = Profiles(pd.DataFrame(m.cp[:, members.index.to_numpy()], columns=names).assign(rosetta_key_=keys),
+                           tuple(names), "cp", perturbation="rosetta_key_")
+        result = gene_predictability(cp_side, ge_side, key="rosetta_key_", groups=same_groups,
+                                     drop_controls=False, **options)
+        frames.append(result.table[["gene", "symbol", "r2"]].assign(category=category, n_features=len(names)))
     if not frames:
         raise ValueError(f"no {by} has {min_features} or more features")
     return pd.concat(frames, ignore_index=True)[["gene", "symbol", "category", "n_features", "r2"]]
