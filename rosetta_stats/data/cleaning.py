@@ -14,43 +14,130 @@ off, and each records what it did in ``Profiles.notes``:
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from ..common.feature_matrix import feature_matrix, with_feature_block
 from .profiles import Profiles
+
+
+class _Features:
+    """The feature matrix of a Profiles while cleaning works on it; rebuilt into a frame once at the end."""
+
+    def __init__(self, profiles: Profiles):
+        self.profiles = profiles
+        self.names = list(profiles.features)
+        self.values = feature_matrix(profiles.data, self.names)  # our own copy: changed in place
+        self.notes: list[str] = []
+        self.dropped: list[str] = []
+
+    def drop(self, bad: np.ndarray, reason: str) -> None:
+        if not bad.any():
+            return
+        names = [n for n, b in zip(self.names, bad) if b]
+        if bad.all():
+            raise ValueError(f"every feature was dropped ({reason})")
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        self.notes.append(f"dropped {len(names)} feature(s) with {reason}: {shown}")
+        self.names = [n for n, b in zip(self.names, bad) if not b]
+        self.values = self.values[:, ~bad]
+        self.dropped += names
+
+    def result(self) -> Profiles:
+        if not self.notes:
+            return self.profiles
+        out = with_feature_block(self.profiles.data, self.names, self.values, self.dropped)
+        profiles = self.profiles.with_data(out, features=self.names)
+        for note in self.notes:
+            profiles = profiles.with_data(profiles.data, note=note)
+        return profiles
+
+
+def _replace_infinite(features: _Features) -> None:
+    infinite = np.isinf(features.values)
+    n_inf = int(infinite.sum())
+    if n_inf:
+        features.values[infinite] = np.nan
+        features.notes.append(f"replaced {n_inf} infinite values by NaN")
+
+
+def _drop_sparse(features: _Features, max_nan_fraction: float) -> None:
+    fraction = np.isnan(features.values).mean(axis=0)
+    features.drop(fraction > max_nan_fraction, f"more than {max_nan_fraction:.0%} NaN")
+
+
+def _drop_flat(features: _Features, min_std: float) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN or single-value columns: std undefined
+        std = np.nanstd(features.values, axis=0, ddof=1, dtype=np.float64)
+    features.drop(~(std >= min_std), f"standard deviation < {min_std:g}")
+
+
+def _interpolate(features: _Features, direction: str) -> None:
+    if direction not in ("forward", "both"):
+        raise ValueError(f"unknown direction {direction!r}; choose one of: forward, both")
+    missing = np.isnan(features.values)
+    n_missing = int(missing.sum())
+    if not n_missing:
+        return
+    columns = np.flatnonzero(missing.any(axis=0))  # only these are interpolated
+    for start in range(0, len(columns), 64):  # blocks of columns bound the index arrays' memory
+        block = columns[start:start + 64]
+        features.values[:, block] = interpolate_down(features.values[:, block], direction)
+    left = int(np.isnan(features.values[:, columns]).sum())
+    note = f"interpolated {n_missing - left} missing values ({direction})"
+    if left:
+        note += f"; {left} before a column's first value stay NaN"
+    features.notes.append(note)
+
+
+def interpolate_down(values: np.ndarray, direction: str = "forward") -> np.ndarray:
+    """Linear interpolation of NaN down each column, as pandas' ``interpolate(method="linear")``.
+
+    Rows are equally spaced; a NaN after a column's last value takes that
+    value; a NaN before its first value stays NaN ("forward") or takes it ("both").
+    """
+    n = len(values)
+    valid = ~np.isnan(values)
+    rows = np.arange(n)[:, None]
+    before = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)  # last valid row at or above
+    after = np.minimum.accumulate(np.where(valid, rows, n)[::-1], axis=0)[::-1]  # first valid row at or below
+    r, c = np.nonzero(~valid)
+    low, high = before[r, c], after[r, c]
+    inner = (low >= 0) & (high < n)
+    out = values.copy()
+    lo_value, hi_value = values[low[inner], c[inner]], values[high[inner], c[inner]]
+    weight = (r[inner] - low[inner]) / (high[inner] - low[inner])
+    out[r[inner], c[inner]] = lo_value + (hi_value - lo_value) * weight
+    trailing = (low >= 0) & (high == n)
+    out[r[trailing], c[trailing]] = values[low[trailing], c[trailing]]
+    if direction == "both":
+        leading = (low < 0) & (high < n)
+        out[r[leading], c[leading]] = values[high[leading], c[leading]]
+    return out
 
 
 def replace_infinite(profiles: Profiles) -> Profiles:
     """Replace +-inf in the features by NaN."""
-    data = profiles.data.copy()
-    feats = list(profiles.features)
-    n_inf = int(np.isinf(data[feats].to_numpy(float)).sum())
-    data[feats] = data[feats].replace([np.inf, -np.inf], np.nan)
-    return profiles.with_data(data, note=f"replaced {n_inf} infinite values by NaN" if n_inf else None)
-
-
-def _drop(profiles: Profiles, bad: list[str], reason: str) -> Profiles:
-    if not bad:
-        return profiles
-    kept = [f for f in profiles.features if f not in set(bad)]
-    if not kept:
-        raise ValueError(f"every feature was dropped ({reason})")
-    shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
-    return profiles.with_data(profiles.data.drop(columns=bad), features=kept,
-                              note=f"dropped {len(bad)} feature(s) with {reason}: {shown}")
+    features = _Features(profiles)
+    _replace_infinite(features)
+    return features.result()
 
 
 def drop_sparse_features(profiles: Profiles, max_nan_fraction: float = 0.05) -> Profiles:
     """Drop features with more than ``max_nan_fraction`` missing values."""
-    fraction = profiles.data[list(profiles.features)].isna().mean()
-    return _drop(profiles, fraction.index[fraction > max_nan_fraction].tolist(),
-                 f"more than {max_nan_fraction:.0%} NaN")
+    features = _Features(profiles)
+    _drop_sparse(features, max_nan_fraction)
+    return features.result()
 
 
 def drop_flat_features(profiles: Profiles, min_std: float = 1e-4) -> Profiles:
     """Drop features whose standard deviation (NaN skipped) is below ``min_std`` or undefined."""
-    std = profiles.data[list(profiles.features)].std()
-    return _drop(profiles, std.index[~(std >= min_std)].tolist(), f"standard deviation < {min_std:g}")
+    features = _Features(profiles)
+    _drop_flat(features, min_std)
+    return features.result()
 
 
 def interpolate_missing(profiles: Profiles, direction: str = "forward") -> Profiles:
@@ -59,31 +146,28 @@ def interpolate_missing(profiles: Profiles, direction: str = "forward") -> Profi
     ``direction="forward"`` is the paper's (pandas' default): NaN before a
     column's first value stay; "both" also fills them from the nearest value.
     """
-    if direction not in ("forward", "both"):
-        raise ValueError(f"unknown direction {direction!r}; choose one of: forward, both")
-    feats = list(profiles.features)
-    n_missing = int(profiles.data[feats].isna().sum().sum())
-    if not n_missing:
-        return profiles
-    data = profiles.data.copy()
-    data[feats] = data[feats].interpolate(method="linear", limit_direction=direction, axis=0)
-    left = int(data[feats].isna().sum().sum())
-    note = f"interpolated {n_missing - left} missing values ({direction})"
-    if left:
-        note += f"; {left} before a column's first value stay NaN"
-    return profiles.with_data(data, note=note)
+    features = _Features(profiles)
+    _interpolate(features, direction)
+    return features.result()
 
 
 def standardize_within(frame: pd.DataFrame, features: list[str], group: str) -> pd.DataFrame:
     """A copy of ``frame`` with every feature z-scored within each value of ``group``.
 
-    A feature that is constant within a group becomes NaN there.
+    A feature that is constant within a group becomes NaN there, and so do
+    the features of rows without a group.
     """
-    grouped = frame.groupby(group, sort=False)[features]
-    std = grouped.transform("std")
-    out = frame.copy()
-    out[features] = (frame[features] - grouped.transform("mean")) / std.where(std > 0)
-    return out
+    values = feature_matrix(frame, features, dtype=np.float64)
+    codes, _ = pd.factorize(frame[group], sort=False)
+    values[codes < 0] = np.nan
+    for code in range(codes.max(initial=-1) + 1):
+        rows = codes == code
+        block = values[rows]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, std = np.nanmean(block, axis=0), np.nanstd(block, axis=0, ddof=1)
+        values[rows] = (block - mean) / np.where(std > 0, std, np.nan)
+    return with_feature_block(frame, features, values)
 
 
 def standardize_per_plate(profiles: Profiles) -> Profiles:
@@ -102,15 +186,21 @@ def clean_profiles(
     interpolate: bool = True,
     per_plate: bool = False,
 ) -> Profiles:
-    """The paper's cleaning, step by step (``None``/``False`` turns a step off)."""
+    """The paper's cleaning, step by step (``None``/``False`` turns a step off).
+
+    The steps work on one copy of the feature matrix (in its dtype: float32
+    stays float32) and the frame is rebuilt once, at the end.
+    """
+    features = _Features(profiles)
     if replace_inf:
-        profiles = replace_infinite(profiles)
+        _replace_infinite(features)
     if max_nan_fraction is not None:
-        profiles = drop_sparse_features(profiles, max_nan_fraction)
+        _drop_sparse(features, max_nan_fraction)
     if min_std is not None:
-        profiles = drop_flat_features(profiles, min_std)
+        _drop_flat(features, min_std)
     if interpolate:
-        profiles = interpolate_missing(profiles)
+        _interpolate(features, "forward")
+    profiles = features.result()
     if per_plate:
         profiles = standardize_per_plate(profiles)
     return profiles

@@ -31,10 +31,10 @@ from ..data.profiles import Profiles
 from ..results.base import ResultShape
 from .kernels.ranking import average_precision_of_groups, random_average_precision
 from .kernels.sampling import distinct_draws
-from .kernels.similarity import unit_rows
+from .kernels.similarity import row_range, unit_rows
 from .multiple_testing import bh_qvalues
 from .parallel import map_blocks
-from .profile_inputs import degenerate_row_mask, profile_inputs
+from .profile_inputs import degenerate_row_mask, feature_matrix, profile_inputs
 
 NEGATIVES = ("negcon", "others")
 NULLS = ("random_sets", "per_query")
@@ -125,13 +125,14 @@ def mean_average_precision(
     if negatives == "negcon" and not control.any():
         raise ValueError("negatives='negcon' needs negative-control rows: pass controls=... "
                          "(e.g. {'Metadata_pert_type': 'control'}) or use negatives='others'")
-    matrix = frame[features].to_numpy(dtype=float)
+    matrix = feature_matrix(frame, features, dtype=np.float64)
+    ranges = row_range(matrix)
     notes = []
-    bad, note = degenerate_row_mask(matrix, "similarity")
+    bad, note = degenerate_row_mask(matrix, "similarity", ranges)
     if note:
         notes.append(note)
     usable = ~bad
-    units_all = unit_rows(matrix)
+    units_all = unit_rows(matrix, inplace=True, ranges=ranges)
     queries = ~control & frame[perturbation].notna().to_numpy() & usable
     codes, names = pd.factorize(frame.loc[queries, perturbation], sort=True)
     order = np.argsort(codes, kind="stable")

@@ -23,6 +23,7 @@ from .paired_inputs import paired_matrices
 from ..common.validation import check_choice
 from ..data.gene_symbols import gene_symbols
 from ..results.base import ResultShape
+from .kernels.mantel import mantel_statistics, standardized_similarity
 from .kernels.regression import pearson_columns, standardize_columns
 from .kernels.sampling import group_means, group_permutation, has_groups
 from .multiple_testing import bh_qvalues
@@ -227,18 +228,6 @@ class ConcordanceResult(ResultShape):
                 f"({self.n_permutations} permutations, seed={self.seed})")
 
 
-def _standardized_triangle(values: np.ndarray, method: str) -> np.ndarray:
-    if method == "spearman":
-        values = stats.rankdata(values)
-    return (values - values.mean()) / values.std()
-
-
-def _mantel_statistics(permutations, a, sim_ge, rows, cols, method) -> np.ndarray:
-    """Correlation of ``a`` with the GE triangle under each relabelling (indices permuted, no matrix copy)."""
-    return np.array([float(np.mean(a * _standardized_triangle(sim_ge[p[rows], p[cols]], method)))
-                     for p in permutations])
-
-
 def similarity_concordance(cp, ge=None, key: str | None = None, method: str = "pearson",
                            n_permutations: int = 999, seed: int | None = 0, groups=None,
                            drop_controls: bool = True, progress: bool = False, client=None) -> ConcordanceResult:
@@ -248,6 +237,9 @@ def similarity_concordance(cp, ge=None, key: str | None = None, method: str = "p
     statistic correlates the two matrices' upper triangles (``method`` pearson
     or spearman); the null permutes perturbation labels of the GE matrix (on the
     workers of ``client`` when given; permutations are drawn here, same seed, same numbers).
+    A permutation moves indices only: memory stays at the two matrices (float32
+    from 2,000 perturbations on) and each permutation is one pass over them,
+    on every core.
     """
     if method not in ("pearson", "spearman"):
         raise ValueError(f"unknown method {method!r}; choose one of: pearson, spearman")
@@ -255,17 +247,17 @@ def similarity_concordance(cp, ge=None, key: str | None = None, method: str = "p
     flat = ~(m.cp.std(axis=1) > 0) | ~(m.ge.std(axis=1) > 0)
     if (~flat).sum() < 3:
         raise ValueError("fewer than 3 perturbations with a non-constant profile in both modalities")
-    sim_cp, sim_ge = np.corrcoef(m.cp[~flat]), np.corrcoef(m.ge[~flat])
+    dtype = np.float32 if (~flat).sum() >= 2000 else np.float64  # halves memory and time at LINCS size
+    a = standardized_similarity(np.corrcoef(m.cp[~flat]), method, dtype)
+    b = standardized_similarity(np.corrcoef(m.ge[~flat]), method, dtype)
     groups_kept = m.groups[~flat]
-    n = len(sim_cp)
-    rows, cols = np.triu_indices(n, 1)
-    a = _standardized_triangle(sim_cp[rows, cols], method)
-    observed = _mantel_statistics([np.arange(n)], a, sim_ge, rows, cols, method)[0]
+    n = len(a)
+    observed = mantel_statistics([np.arange(n)], a, b)[0]
     rng = np.random.default_rng(seed)
     permutations = [group_permutation(groups_kept, rng) for _ in range(n_permutations)]
-    chunks = [permutations[i:i + 50] for i in range(0, n_permutations, 50)]
-    shared = {"a": a, "sim_ge": sim_ge, "rows": rows, "cols": cols, "method": method}
-    blocks = map_blocks(_mantel_statistics, chunks, shared, client, progress=progress, desc="permutations (Mantel)")
+    chunks = [permutations[i:i + 25] for i in range(0, n_permutations, 25)]
+    blocks = map_blocks(mantel_statistics, chunks, {"a": a, "b": b}, client, progress=progress,
+                        desc="permutations (Mantel)", threads=client is None and n >= 1000)
     null = np.concatenate(blocks) if blocks else np.empty(0)
     p = (1.0 + (null >= observed).sum()) / (1.0 + n_permutations) if np.isfinite(observed) else np.nan
     notes = (f"left out {int(flat.sum())} perturbation(s) with a constant profile",) if flat.any() else ()

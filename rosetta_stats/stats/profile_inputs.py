@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..common.feature_matrix import feature_matrix  # noqa: F401  (re-exported for the statistics)
 from ..common.validation import as_name_list, check_columns, check_numeric_features
 from ..data.profiles import Profiles
 from .kernels.similarity import degenerate_rows
@@ -30,12 +31,16 @@ def profile_inputs(profiles_or_frame, perturbation, features):
     return frame, perturbation, features
 
 
-def degenerate_row_mask(matrix: np.ndarray, what: str) -> tuple[np.ndarray, str | None]:
-    """(rows with NaN/inf or no variance, a note counting them) for statistics that cannot use such rows."""
-    non_finite, constant = degenerate_rows(matrix)
+def degenerate_row_mask(matrix: np.ndarray, what: str, ranges=None) -> tuple[np.ndarray, str | None]:
+    """(rows with NaN/inf or no variance, a note counting them) for statistics that cannot use such rows.
+
+    ``ranges``: the rows' (maximum, minimum) when the caller has them already.
+    """
+    non_finite, constant = degenerate_rows(matrix, ranges)
     bad = non_finite | constant
     if not bad.any():
         return bad, None
     parts = [f"{int(non_finite.sum())} with NaN or infinite values"] if non_finite.any() else []
     parts += [f"{int(constant.sum())} constant"] if constant.any() else []
     return bad, f"left out {int(bad.sum())} row(s) without a {what} ({', '.join(parts)})"
+

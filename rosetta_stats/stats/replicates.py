@@ -24,11 +24,12 @@ import pandas as pd
 from ..data.cleaning import standardize_within
 from .parallel import map_blocks
 from .kernels.sampling import distinct_draws
+from .kernels.pairwise import pairwise_quantile
 from .kernels.similarity import (
     draws_mean_correlation,
     first_occurrences,
     group_mean_correlation,
-    pairwise_quantile,
+    row_range,
     unit_rows,
 )
 from ..common.presets import PRESETS
@@ -36,7 +37,7 @@ from ..common.validation import check_choice, check_columns, rows_matching
 from ..data.profiles import Profiles
 from ..results.base import ResultShape
 from .multiple_testing import bh_qvalues
-from .profile_inputs import degenerate_row_mask, profile_inputs
+from .profile_inputs import degenerate_row_mask, feature_matrix, profile_inputs
 
 NULLS = ("paper", "size_matched")
 
@@ -141,62 +142,55 @@ def replicate_reproducibility(
     else:
         control = profiles_or_frame.controls if is_profiles else np.zeros(len(frame), dtype=bool)
     n_controls = int(control.sum())
+    keep = frame[perturbation].notna().to_numpy()
     if n_controls and not include_controls:
-        frame = frame[~control]
+        keep &= ~control
         notes.append(f"left out {n_controls} negative-control row(s) (include_controls=True scores them)")
-    frame = frame[frame[perturbation].notna()]
-    values = frame[features]
-    missing = values.isna()
-    all_nan = values.columns[missing.all().to_numpy()]
-    if len(all_nan):
-        raise ValueError(f"feature column(s) entirely missing (all NaN): {', '.join(all_nan[:10])}")
-    if missing.to_numpy().any():  # as the paper: linear, down each column, forward only
-        values = values.interpolate(method="linear", axis=0)
-    frame, values = _drop_degenerate_rows(frame, values, perturbation, notes)
-    codes, names = pd.factorize(frame[perturbation], sort=True)
+    matrix = feature_matrix(frame, features, rows=keep)  # one copy; float32 stays float32
+    labels = frame[perturbation].to_numpy()[keep]
+    ranges = row_range(matrix)
+    if np.isnan(ranges[0]).any():  # as the paper: linear, down each column, forward only
+        matrix = _interpolate_columns(matrix, features)
+        ranges = row_range(matrix)
+    matrix, labels, ranges = _drop_degenerate_rows(matrix, labels, ranges, notes)
+    codes, names = pd.factorize(labels, sort=True)
     if len(names) < 2:
         raise ValueError(f"need at least 2 perturbations in {perturbation!r}; found {len(names)}")
-    order = np.argsort(codes, kind="stable")
-    dtype = np.float32 if all(t == np.float32 for t in values.dtypes) else np.float64  # float32 stays float32
-    matrix = values.to_numpy(dtype=dtype)[order]
-    codes = codes[order]
     n_rows_per = np.bincount(codes, minlength=len(names))
-    starts = np.r_[0, np.cumsum(n_rows_per)[:-1]]
 
     # the statistic: duplicate rows within a perturbation are dropped first
-    unique = first_occurrences(matrix, codes)
+    unique = first_occurrences(matrix, codes, ranges)
     n_dupes = int((~unique).sum())
     if n_dupes:
         notes.append(f"dropped {n_dupes} duplicate row(s) within perturbations")
-    units = unit_rows(matrix, inplace=True)
+    units = unit_rows(matrix, inplace=True, ranges=ranges)
     del matrix
-    u_codes = codes[unique]
-    u_counts = np.bincount(u_codes, minlength=len(names))
-    u_starts = np.r_[0, np.cumsum(u_counts)[:-1]]
-    kept_units = units if n_dupes == 0 else units[unique]
-    observed = group_mean_correlation(kept_units, u_starts[u_counts > 0], u_counts[u_counts > 0])
-    replicate_correlation = np.full(len(names), np.nan)
-    replicate_correlation[u_counts > 0] = observed
+    replicate_correlation, u_counts = group_mean_correlation(units, codes, len(names), rows=unique)
     if not (u_counts >= 2).any():
         raise ValueError(f"no perturbation in {perturbation!r} has 2 or more distinct replicates")
     identical = int(((n_rows_per >= 2) & (u_counts < 2)).sum())
     if identical:
         notes.append(f"{identical} perturbation(s) whose wells are all identical have no statistic and are "
                      "left out of percent replicating")
+    order = np.argsort(codes, kind="stable")  # rows grouped by perturbation, found through ``order``
+    starts = np.r_[0, np.cumsum(n_rows_per)[:-1]]
 
     rng = np.random.default_rng(seed)
-    picks = starts + (rng.random(len(names)) * n_rows_per).astype(int)
+    picks = order[starts + (rng.random(len(names)) * n_rows_per).astype(int)]
     mapper = None if client is None else (lambda f, blocks, shared: map_blocks(f, blocks, shared, client))
-    threshold = pairwise_quantile(units[picks], percentile / 100.0, mapper=mapper)
+    picked = units[picks]
+    threshold = pairwise_quantile(picked, percentile / 100.0, mapper=mapper)
     pairs = distinct_draws(len(picks), 2, 20_000, rng)
-    null_sample = np.einsum("ij,ij->i", units[picks[pairs[:, 0]]], units[picks[pairs[:, 1]]])
+    null_sample = np.concatenate([np.einsum("ij,ij->i", picked[pairs[s:s + 2000, 0]], picked[pairs[s:s + 2000, 1]])
+                                  for s in range(0, len(pairs), 2000)])
+    del picked
     has_reps = u_counts >= 2
     above = replicate_correlation > threshold
     percent = 100.0 * float(np.mean(above[has_reps]))
 
     p_values = np.full(len(names), np.nan)
     if null == "size_matched":
-        p_values = _size_matched_p(units, starts, n_rows_per, u_counts, replicate_correlation, n_null, rng,
+        p_values = _size_matched_p(units, order, starts, n_rows_per, u_counts, replicate_correlation, n_null, rng,
                                    client=client, progress=progress)
         smallest = 1.0 / (1 + n_null)
         notes.append(f"smallest attainable p-value is {smallest:.2g} (n_null={n_null})")
@@ -213,25 +207,36 @@ def replicate_reproducibility(
                            null_sample)
 
 
-def _drop_degenerate_rows(frame, values, perturbation, notes):
+def _interpolate_columns(matrix: np.ndarray, features) -> np.ndarray:
+    """Fill NaN linearly down each column (forward only, as the paper); an all-NaN column is an error."""
+    missing = np.isnan(matrix)
+    all_nan = np.flatnonzero(missing.all(axis=0))
+    if len(all_nan):
+        raise ValueError("feature column(s) entirely missing (all NaN): "
+                         f"{', '.join(str(features[j]) for j in all_nan[:10])}")
+    filled = pd.DataFrame(matrix, copy=False).interpolate(method="linear", axis=0)
+    return np.ascontiguousarray(filled.to_numpy(dtype=matrix.dtype))
+
+
+def _drop_degenerate_rows(matrix, labels, ranges, notes):
     """Leave out rows with NaN/inf (after interpolation) or no variance, with a note that counts them."""
-    bad, note = degenerate_row_mask(values.to_numpy(), "correlation")
+    bad, note = degenerate_row_mask(matrix, "correlation", ranges)
     if note is None:
-        return frame, values
-    affected = sorted(map(str, frame.loc[bad, perturbation].unique()))
+        return matrix, labels, ranges
+    affected = sorted(map(str, pd.unique(labels[bad])))
     notes.append(f"{note} from {len(affected)} perturbation(s): "
                  f"{', '.join(affected[:5])}{' ...' if len(affected) > 5 else ''}")
     keep = ~bad
     if not keep.any():
         raise ValueError("every row holds NaN/infinite values or is constant: nothing to correlate")
-    return frame[keep], values[keep]
+    return matrix[keep], labels[keep], (ranges[0][keep], ranges[1][keep])
 
 
 def _null_block(rows: np.ndarray, units: np.ndarray) -> np.ndarray:
     return draws_mean_correlation(units, rows)
 
 
-def _size_matched_p(units, starts, n_rows_per, u_counts, observed, n_null, rng, client=None,
+def _size_matched_p(units, order, starts, n_rows_per, u_counts, observed, n_null, rng, client=None,
                     block_draws: int = 250, progress: bool = False) -> np.ndarray:
     """p-values from k rows of k different perturbations, one null per distinct k.
 
@@ -244,7 +249,7 @@ def _size_matched_p(units, starts, n_rows_per, u_counts, observed, n_null, rng, 
     draws = []
     for k in ks:
         chosen = distinct_draws(n_perts, k, n_null, rng)
-        draws.append(starts[chosen] + (rng.random(chosen.shape) * n_rows_per[chosen]).astype(int))
+        draws.append(order[starts[chosen] + (rng.random(chosen.shape) * n_rows_per[chosen]).astype(int)])
     blocks = [(i, d[s:s + block_draws]) for i, d in enumerate(draws) for s in range(0, n_null, block_draws)]
     values = map_blocks(_null_block, [b for _, b in blocks], {"units": units}, client,
                         progress=progress, desc="size-matched null")

@@ -41,3 +41,21 @@ def test_interpolation_is_forward_only_as_the_paper():
     assert "1 before a column's first value stay NaN" in forward.notes[-1]
     both = cleaning.interpolate_missing(p, direction="both")
     assert both.data["Cells_x"].tolist() == [1.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("direction", ["forward", "both"])
+def test_vectorised_interpolation_equals_pandas(direction):
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(200, 30))
+    values[rng.random(values.shape) < 0.2] = np.nan
+    values[:5, 3] = np.nan  # leading run
+    values[-7:, 4] = np.nan  # trailing run
+    values[:, 5] = np.nan  # nothing to interpolate from
+    values[:, 6] = np.nan
+    values[50, 6] = 2.5  # a single value
+    expected = pd.DataFrame(values).interpolate(method="linear", limit_direction=direction, axis=0).to_numpy()
+    np.testing.assert_allclose(cleaning.interpolate_down(values, direction), expected, rtol=1e-12, atol=1e-12)
+    frame = pd.DataFrame(values, columns=[f"Cells_{i}" for i in range(30)]).assign(pert="p")
+    cleaned = cleaning.interpolate_missing(rs.Profiles.from_frame(frame, "cp", "pert"), direction=direction)
+    np.testing.assert_allclose(cleaned.data[[f"Cells_{i}" for i in range(30)]].to_numpy(), expected,
+                               rtol=1e-12, atol=1e-12)

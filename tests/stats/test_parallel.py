@@ -80,7 +80,8 @@ def test_workers_that_keep_dying_give_a_clear_error(client):
 
 
 def test_two_pass_null_quantile_on_the_cluster_equals_numpy(client):
-    from rosetta_stats.stats.kernels.similarity import pairwise_quantile, unit_rows
+    from rosetta_stats.stats.kernels.pairwise import pairwise_quantile
+    from rosetta_stats.stats.kernels.similarity import unit_rows
 
     units = unit_rows(np.random.default_rng(5).normal(size=(400, 30)))
     everything = (units @ units.T)[np.triu_indices(400, 1)]

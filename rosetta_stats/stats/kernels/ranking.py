@@ -3,6 +3,9 @@
 Ties are ranked as sklearn's ``average_precision_score`` ranks them: a
 positive's precision counts every candidate scoring at least as high as it
 (positives and negatives alike), so a tie never favours the positive.
+Similarities within ``TIE_TOLERANCE`` of each other are ties: two copies of
+one well give similarities that differ in the last bit when they come from
+different matrix routines, and they must still tie.
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ def _count_at_least(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     return (np.arange(1, n_rows + 1)[:, None] * width) - position
 
 
+TIE_TOLERANCE = 1e-12
 EXCLUDED = -3.0  # similarity given to candidates that are not negatives of a query
 
 
@@ -68,8 +72,8 @@ def average_precision_of_groups(units, starts, counts, negatives, excluded=None,
                 against[excluded(flat_rows)] = EXCLUDED
             usable = (against > EXCLUDED).sum(axis=1)
             against.sort(axis=1)
-            negatives_above = _count_at_least(against, positives)
-            positives_above = (positives[:, None, :] >= positives[:, :, None]).sum(axis=2)  # itself included
+            negatives_above = _count_at_least(against, positives - TIE_TOLERANCE)
+            positives_above = (positives[:, None, :] >= positives[:, :, None] - TIE_TOLERANCE).sum(axis=2)
             ap[flat_rows] = (positives_above / (positives_above + negatives_above)).mean(axis=1)
             n_negatives[flat_rows] = usable
     return ap, n_negatives
