@@ -32,9 +32,7 @@ check-r: setup
 	status=$$?; tail -n 25 check.log; grep -q "Status: OK" check.log || status=1; rm -rf $$tmp; exit $$status
 
 bench: setup
-	@for script in benchmarks/bench_*.py; do \
-		echo "== $$script"; $(PYTHON) $$script || exit 1; \
-	done
+	@$(PYTHON) benchmarks/run_all.py
 
 clean:
 	rm -rf .venv $(REPORT_DIR) *.egg-info

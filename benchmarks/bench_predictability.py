@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import numpy as np
@@ -19,6 +20,9 @@ from sklearn.linear_model import Lasso
 from sklearn.model_selection import GroupKFold, cross_val_score
 
 import rosetta_stats as rs
+from harness import absolute_target, target
+from sklearn.metrics import r2_score
+from rosetta_stats.stats.prediction_models import paper_lasso_cv
 from rosetta_stats.stats.paired_inputs import paired_matrices
 from rosetta_stats.stats.kernels.regression import standardize_columns
 
@@ -30,6 +34,7 @@ def main() -> None:
     parser.add_argument("--genes", type=int, default=978)
     parser.add_argument("--permutations", type=int, default=100)
     parser.add_argument("--loop-genes", type=int, default=40)
+    parser.add_argument("--lasso-cv-genes", type=int, default=8)
     args = parser.parse_args()
     sim = rs.simulate_paired(n_perturbations=args.treatments, n_replicates=2, n_cp_features=args.features,
                              n_genes=args.genes, latent_dim=20, seed=0)
@@ -41,8 +46,10 @@ def main() -> None:
     t0 = time.perf_counter()
     ridge = rs.gene_predictability(paired, model="ridge", n_permutations=args.permutations, seed=0)
     ridge_time = time.perf_counter() - t0
-    print(f"(a) ridge, 5-fold grouped CV + {args.permutations} permutations: {ridge_time:.1f} s "
-          f"(target < 60 s); median R^2 {ridge.table['r2'].median():.3f}")
+    print(f"(a) ridge, 5-fold grouped CV + {args.permutations} permutations: {ridge_time:.1f} s; "
+          f"median R^2 {ridge.table['r2'].median():.3f}")
+    absolute_target(f"ridge, {args.genes} genes x {args.permutations} permutations at "
+                    f"{len(paired.cp):,} x {args.features}", ridge_time, 20)
 
     m = paired_matrices(paired, drop_controls=False)
     x, y = standardize_columns(m.cp), standardize_columns(m.ge)
@@ -65,8 +72,30 @@ def main() -> None:
     fast = rs.gene_predictability(paired, model="ridge", n_permutations=0, drop_controls=False)
     fast_time = time.perf_counter() - t0
     gap = np.abs(np.median(fast.table["r2"]) - np.median(lasso.table["r2"]))
-    print(f"    ridge fast path: {fast_time:.2f} s, ratio {loop_time / fast_time:.0f}x (target >= 20x); "
-          f"|median R^2 ridge - median R^2 lasso| = {gap:.3f} (target <= 0.01)")
+    print(f"    ridge fast path: {fast_time:.2f} s, ratio {loop_time / fast_time:.0f}x; "
+          f"|median R^2 ridge - median R^2 lasso| = {gap:.3f}")
+
+    # the paper's model: LassoCV inside every outer fold, gene by gene (ours: the same fits, genes in parallel)
+    lasso_subset = subset[:args.lasso_cv_genes]
+    t0 = time.perf_counter()
+    paper = np.array([np.median([r2_score(y[test, j], paper_lasso_cv().fit(x[train], y[train, j]).predict(x[test]))
+                                 for train, test in folds]) for j in lasso_subset])
+    paper_time = (time.perf_counter() - t0) * y.shape[1] / len(lasso_subset)
+    t0 = time.perf_counter()
+    ours = rs.gene_predictability(_first_genes(paired, len(lasso_subset)), model="lasso_cv", n_permutations=0,
+                                  drop_controls=False, n_splits=5)
+    ours_time = (time.perf_counter() - t0) * y.shape[1] / len(lasso_subset)
+    gap = np.abs(ours.table["r2"].to_numpy() - paper).max()
+    print(f"(c) lasso_cv for {y.shape[1]} genes (timed on {len(lasso_subset)}, scaled): paper loop {paper_time:.0f} s, "
+          f"ours {ours_time:.0f} s; max |R^2 difference| {gap:.1e}")
+    target("lasso_cv vs the paper's per-gene LassoCV loop", {"seconds": ours_time}, {"seconds": paper_time},
+           most=1 / 20)
+
+
+def _first_genes(paired, n):
+    """The paired profiles with only the first n genes."""
+    genes = list(paired.ge.features)[:n]
+    return dataclasses.replace(paired, ge=paired.ge.with_data(paired.ge.data, features=genes))
 
 
 if __name__ == "__main__":

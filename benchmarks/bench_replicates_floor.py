@@ -34,8 +34,11 @@ def build(spec: str, dtype: str):
         counts = np.full(n, r)
     codes = np.repeat(np.arange(len(counts)), counts)
     values = rng.standard_normal((len(codes), FEATURES), dtype=np.dtype(dtype))
-    values += np.repeat(rng.standard_normal((len(counts), FEATURES), dtype=np.dtype(dtype)), counts, axis=0) * \
-        np.asarray(np.repeat(rng.random(len(counts)) < 0.3, counts)[:, None], dtype=dtype)
+    signal = rng.standard_normal((len(counts), FEATURES), dtype=np.dtype(dtype))
+    signal[rng.random(len(counts)) >= 0.3] = 0  # 30% of perturbations replicate
+    for start in range(0, len(codes), 8192):  # in blocks: no full-size temporary
+        values[start:start + 8192] += signal[codes[start:start + 8192]]
+    del signal
     frame = pd.DataFrame(values, columns=[f"Cells_f{i}" for i in range(FEATURES)], copy=False)
     frame.insert(0, "pert", np.char.add("p", np.char.zfill(codes.astype(str), 7)))  # sorts as the codes do
     return values, codes, frame

@@ -101,3 +101,65 @@ def with_feature_block(frame: pd.DataFrame, features, values: np.ndarray, droppe
     out = pd.concat([others, block], axis=1, copy=False) if len(others.columns) else block
     order = [c for c in frame.columns if c not in dropped]
     return out if list(out.columns) == order else out[order]
+
+
+class FeatureRows:
+    """Chosen rows of a frame's feature columns, read in blocks straight from the frame's buffer.
+
+    Statistics that pass over the rows once (replicate correlations) read
+    them block by block instead of copying the whole matrix first: at CDRP
+    size that copy is a gigabyte. ``rows``: indices into the frame. When the
+    columns share no buffer (or another dtype is asked for) the rows are
+    copied once, up front.
+    """
+
+    def __init__(self, source: np.ndarray, rows: np.ndarray, positions: np.ndarray | None, dtype):
+        self.source, self.rows, self.positions, self.dtype = source, rows, positions, np.dtype(dtype)
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, features, rows: np.ndarray, dtype=None) -> "FeatureRows":
+        features = list(features)
+        if dtype is None:
+            dtypes = frame.dtypes[features]
+            dtype = np.float32 if len(dtypes) and all(t == np.float32 for t in dtypes) else np.float64
+        shared = shared_buffer([frame[f].to_numpy() for f in features])
+        if shared is None or shared[0].dtype != np.dtype(dtype):
+            mask = np.zeros(len(frame), dtype=bool)
+            mask[rows] = True
+            return cls.of_matrix(feature_matrix(frame, features, rows=mask, dtype=dtype))
+        view, positions, _ = shared
+        first = int(positions[0])
+        if np.array_equal(positions, np.arange(first, first + len(positions))):
+            return cls(view[:, first:first + len(positions)], np.asarray(rows), None, dtype)
+        return cls(view, np.asarray(rows), positions, dtype)
+
+    @classmethod
+    def of_matrix(cls, matrix: np.ndarray) -> "FeatureRows":
+        return cls(matrix, np.arange(len(matrix)), None, matrix.dtype)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def width(self) -> int:
+        return self.source.shape[1] if self.positions is None else len(self.positions)
+
+    def take(self, which) -> np.ndarray:
+        """A new, writable array of the rows ``which`` (indices or a slice of this selection)."""
+        block = self.source[self.rows[which]]
+        if self.positions is not None:
+            block = np.take(block, self.positions, axis=1)
+        return np.ascontiguousarray(block, dtype=self.dtype)
+
+    def column(self, j: int) -> np.ndarray:
+        column = self.positions[j] if self.positions is not None else j
+        return np.asarray(self.source[self.rows, column])
+
+    def subset(self, keep: np.ndarray) -> "FeatureRows":
+        return FeatureRows(self.source, self.rows[keep], self.positions, self.dtype)
+
+    def blocks(self, size: int = 4096):
+        """(start, stop, new array of those rows) over the selection."""
+        for start in range(0, len(self.rows), size):
+            stop = min(start + size, len(self.rows))
+            yield start, stop, self.take(slice(start, stop))

@@ -29,7 +29,7 @@ import pandas as pd
 from ..common.validation import check_choice, rows_matching
 from ..data.profiles import Profiles
 from ..results.base import ResultShape
-from .kernels.ranking import average_precision_of_groups, random_average_precision
+from .kernels.ranking import average_precision_of_groups, group_columns, random_average_precision
 from .kernels.sampling import distinct_draws
 from .kernels.similarity import row_range, unit_rows
 from .multiple_testing import bh_qvalues
@@ -72,17 +72,16 @@ class AveragePrecisionResult(ResultShape):
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
 
 
-def _null_block(draws, units, reference, query_codes, reference_codes, others: bool) -> np.ndarray:
+def _null_block(draws, units, reference, query_codes, group_starts, group_counts, others: bool) -> np.ndarray:
     """mAP of each drawn set of rows, scored exactly as a real group (draws: n_sets x k row indices)."""
     n_sets, k = draws.shape
     members = units[draws.ravel()]
     member_codes = query_codes[draws]  # (sets, k)
     starts = np.arange(0, n_sets * k, k)
     excluded = None
-    if others:
+    if others:  # every member's perturbation is left out of each member's negatives
         def excluded(flat_rows):
-            codes = member_codes[flat_rows // k]  # (rows, k): every member's perturbation is left out
-            return (reference_codes[None, None, :] == codes[:, :, None]).any(axis=1)
+            return group_columns(member_codes[flat_rows // k], group_starts, group_counts)
     ap, _ = average_precision_of_groups(members, starts, np.full(n_sets, k), reference, excluded,
                                         block_rows=256)
     return ap.reshape(n_sets, k).mean(axis=1)
@@ -144,10 +143,10 @@ def mean_average_precision(
         raise ValueError(f"no perturbation in {perturbation!r} has 2 or more usable replicates")
     others = negatives == "others"
     if others:
-        reference, reference_codes = units, codes
-        excluded = lambda rows: codes[rows][:, None] == codes[None, :]  # noqa: E731
+        reference = units
+        excluded = lambda rows: group_columns(codes[rows][:, None], starts, counts)  # noqa: E731
     else:
-        reference, reference_codes, excluded = units_all[control & usable], np.full((control & usable).sum(), -1), None
+        reference, excluded = units_all[control & usable], None
         if not len(reference):
             raise ValueError("every negative-control row is constant or holds NaN/inf")
     ap, n_neg = average_precision_of_groups(units, starts, counts, reference, excluded)
@@ -170,7 +169,7 @@ def mean_average_precision(
                 blocks.append(rows[s:s + 250])
                 owners.append(k)
         shared = {"units": units, "reference": reference, "query_codes": codes,
-                  "reference_codes": reference_codes, "others": others}
+                  "group_starts": starts, "group_counts": counts, "others": others}
         values = map_blocks(_null_block, blocks, shared, client, progress=progress, desc="mAP null")
         for k in sizes:
             nulls[k] = np.sort(np.concatenate([v for o, v in zip(owners, values) if o == k]))

@@ -248,8 +248,8 @@ def similarity_concordance(cp, ge=None, key: str | None = None, method: str = "p
     if (~flat).sum() < 3:
         raise ValueError("fewer than 3 perturbations with a non-constant profile in both modalities")
     dtype = np.float32 if (~flat).sum() >= 2000 else np.float64  # halves memory and time at LINCS size
-    a = standardized_similarity(np.corrcoef(m.cp[~flat]), method, dtype)
-    b = standardized_similarity(np.corrcoef(m.ge[~flat]), method, dtype)
+    a = standardized_similarity(np.corrcoef(m.cp[~flat]), method, dtype, inplace=True)
+    b = standardized_similarity(np.corrcoef(m.ge[~flat]), method, dtype, inplace=True)
     groups_kept = m.groups[~flat]
     n = len(a)
     observed = mantel_statistics([np.arange(n)], a, b)[0]

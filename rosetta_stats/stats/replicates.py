@@ -26,18 +26,20 @@ from .parallel import map_blocks
 from .kernels.sampling import distinct_draws
 from .kernels.pairwise import pairwise_quantile
 from .kernels.similarity import (
+    add_group_sums,
     draws_mean_correlation,
     first_occurrences,
-    group_mean_correlation,
+    mean_correlation_from_sums,
     row_range,
     unit_rows,
 )
+from ..common.feature_matrix import FeatureRows
 from ..common.presets import PRESETS
 from ..common.validation import check_choice, check_columns, rows_matching
 from ..data.profiles import Profiles
 from ..results.base import ResultShape
 from .multiple_testing import bh_qvalues
-from .profile_inputs import degenerate_row_mask, feature_matrix, profile_inputs
+from .profile_inputs import degenerate_row_mask, profile_inputs
 
 NULLS = ("paper", "size_matched")
 
@@ -146,39 +148,41 @@ def replicate_reproducibility(
     if n_controls and not include_controls:
         keep &= ~control
         notes.append(f"left out {n_controls} negative-control row(s) (include_controls=True scores them)")
-    matrix = feature_matrix(frame, features, rows=keep)  # one copy; float32 stays float32
+    source = FeatureRows.of(frame, features, np.flatnonzero(keep))  # read in blocks; float32 stays float32
     labels = frame[perturbation].to_numpy()[keep]
-    ranges = row_range(matrix)
+    ranges = _row_ranges(source)
     if np.isnan(ranges[0]).any():  # as the paper: linear, down each column, forward only
-        matrix = _interpolate_columns(matrix, features)
-        ranges = row_range(matrix)
-    matrix, labels, ranges = _drop_degenerate_rows(matrix, labels, ranges, notes)
+        source = FeatureRows.of_matrix(_interpolate_columns(source.take(slice(None)), features))
+        ranges = _row_ranges(source)
+    bad = _degenerate_rows(source, labels, ranges, notes)
+    if bad is not None:
+        source, labels, ranges = source.subset(~bad), labels[~bad], (ranges[0][~bad], ranges[1][~bad])
     codes, names = pd.factorize(labels, sort=True)
     if len(names) < 2:
         raise ValueError(f"need at least 2 perturbations in {perturbation!r}; found {len(names)}")
     n_rows_per = np.bincount(codes, minlength=len(names))
+    order = np.argsort(codes, kind="stable")  # rows grouped by perturbation, found through ``order``
+    starts = np.r_[0, np.cumsum(n_rows_per)[:-1]]
+    rng = np.random.default_rng(seed)
+    picks = order[starts + (rng.random(len(names)) * n_rows_per).astype(int)]
 
     # the statistic: duplicate rows within a perturbation are dropped first
-    unique = first_occurrences(matrix, codes, ranges)
+    unique = first_occurrences(source, codes, ranges)
     n_dupes = int((~unique).sum())
     if n_dupes:
         notes.append(f"dropped {n_dupes} duplicate row(s) within perturbations")
-    units = unit_rows(matrix, inplace=True, ranges=ranges)
-    del matrix
-    replicate_correlation, u_counts = group_mean_correlation(units, codes, len(names), rows=unique)
+    sums, picked = _unit_sums_and_picks(source, ranges, codes, unique, len(names), picks)
+    u_counts = np.bincount(codes[unique], minlength=len(names))
+    replicate_correlation = mean_correlation_from_sums(sums, u_counts)
+    del sums
     if not (u_counts >= 2).any():
         raise ValueError(f"no perturbation in {perturbation!r} has 2 or more distinct replicates")
     identical = int(((n_rows_per >= 2) & (u_counts < 2)).sum())
     if identical:
         notes.append(f"{identical} perturbation(s) whose wells are all identical have no statistic and are "
                      "left out of percent replicating")
-    order = np.argsort(codes, kind="stable")  # rows grouped by perturbation, found through ``order``
-    starts = np.r_[0, np.cumsum(n_rows_per)[:-1]]
 
-    rng = np.random.default_rng(seed)
-    picks = order[starts + (rng.random(len(names)) * n_rows_per).astype(int)]
     mapper = None if client is None else (lambda f, blocks, shared: map_blocks(f, blocks, shared, client))
-    picked = units[picks]
     threshold = pairwise_quantile(picked, percentile / 100.0, mapper=mapper)
     pairs = distinct_draws(len(picks), 2, 20_000, rng)
     null_sample = np.concatenate([np.einsum("ij,ij->i", picked[pairs[s:s + 2000, 0]], picked[pairs[s:s + 2000, 1]])
@@ -190,7 +194,7 @@ def replicate_reproducibility(
 
     p_values = np.full(len(names), np.nan)
     if null == "size_matched":
-        p_values = _size_matched_p(units, order, starts, n_rows_per, u_counts, replicate_correlation, n_null, rng,
+        p_values = _size_matched_p(source, ranges, order, starts, n_rows_per, u_counts, replicate_correlation, n_null, rng,
                                    client=client, progress=progress)
         smallest = 1.0 / (1 + n_null)
         notes.append(f"smallest attainable p-value is {smallest:.2g} (n_null={n_null})")
@@ -218,25 +222,50 @@ def _interpolate_columns(matrix: np.ndarray, features) -> np.ndarray:
     return np.ascontiguousarray(filled.to_numpy(dtype=matrix.dtype))
 
 
-def _drop_degenerate_rows(matrix, labels, ranges, notes):
-    """Leave out rows with NaN/inf (after interpolation) or no variance, with a note that counts them."""
-    bad, note = degenerate_row_mask(matrix, "correlation", ranges)
+def _row_ranges(source: FeatureRows) -> tuple[np.ndarray, np.ndarray]:
+    parts = [row_range(block) for _, _, block in source.blocks()]
+    if not parts:
+        return np.empty(0), np.empty(0)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _degenerate_rows(source, labels, ranges, notes) -> np.ndarray | None:
+    """Rows with NaN/inf (after interpolation) or no variance, with a note that counts them; None if none."""
+    bad, note = degenerate_row_mask(None, "correlation", ranges)
     if note is None:
-        return matrix, labels, ranges
+        return None
     affected = sorted(map(str, pd.unique(labels[bad])))
     notes.append(f"{note} from {len(affected)} perturbation(s): "
                  f"{', '.join(affected[:5])}{' ...' if len(affected) > 5 else ''}")
-    keep = ~bad
-    if not keep.any():
+    if bad.all():
         raise ValueError("every row holds NaN/infinite values or is constant: nothing to correlate")
-    return matrix[keep], labels[keep], (ranges[0][keep], ranges[1][keep])
+    return bad
 
 
-def _null_block(rows: np.ndarray, units: np.ndarray) -> np.ndarray:
-    return draws_mean_correlation(units, rows)
+def _unit_sums_and_picks(source, ranges, codes, unique, n_groups, picks):
+    """One pass over row blocks: each block centred and scaled, its distinct rows added to their
+    perturbation's sum, and the null's picked rows kept (in the order of ``picks``)."""
+    sums = np.zeros((n_groups, source.width), dtype=source.dtype)
+    picked = np.empty((len(picks), source.width), dtype=source.dtype)
+    pick_order = np.argsort(picks)
+    sorted_picks = picks[pick_order]
+    for start, stop, block in source.blocks():
+        units = unit_rows(block, inplace=True, ranges=(ranges[0][start:stop], ranges[1][start:stop]))
+        distinct = unique[start:stop]
+        add_group_sums(sums, units[distinct] if not distinct.all() else units, codes[start:stop][distinct])
+        lo, hi = np.searchsorted(sorted_picks, [start, stop])
+        picked[pick_order[lo:hi]] = units[sorted_picks[lo:hi] - start]
+    return sums, picked
 
 
-def _size_matched_p(units, order, starts, n_rows_per, u_counts, observed, n_null, rng, client=None,
+def _null_block(rows: np.ndarray, source: FeatureRows, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """Mean correlation of each draw of rows (n_draws x k), its rows read and scaled here."""
+    flat = rows.ravel()
+    units = unit_rows(source.take(flat), inplace=True, ranges=(top[flat], bottom[flat]))
+    return draws_mean_correlation(units, np.arange(len(flat)).reshape(rows.shape))
+
+
+def _size_matched_p(source, ranges, order, starts, n_rows_per, u_counts, observed, n_null, rng, client=None,
                     block_draws: int = 250, progress: bool = False) -> np.ndarray:
     """p-values from k rows of k different perturbations, one null per distinct k.
 
@@ -251,7 +280,8 @@ def _size_matched_p(units, order, starts, n_rows_per, u_counts, observed, n_null
         chosen = distinct_draws(n_perts, k, n_null, rng)
         draws.append(order[starts[chosen] + (rng.random(chosen.shape) * n_rows_per[chosen]).astype(int)])
     blocks = [(i, d[s:s + block_draws]) for i, d in enumerate(draws) for s in range(0, n_null, block_draws)]
-    values = map_blocks(_null_block, [b for _, b in blocks], {"units": units}, client,
+    shared = {"source": source, "top": ranges[0], "bottom": ranges[1]}
+    values = map_blocks(_null_block, [b for _, b in blocks], shared, client,
                         progress=progress, desc="size-matched null")
     for i, k in enumerate(ks):
         null_values = np.sort(np.concatenate([v for (j, _), v in zip(blocks, values) if j == i]))

@@ -148,3 +148,27 @@ def test_ties_are_ranked_as_sklearn_ranks_them():
     assert ours["x"] == pytest.approx(expected["x"], abs=1e-12)
     assert ours["y"] == pytest.approx(expected["y"], abs=1e-12)
     assert expected["x"] < 1.0  # the tie really costs something
+
+
+def test_a_null_set_is_scored_as_a_real_group_against_other_perturbations():
+    """Brute force with sklearn: each member retrieves the others; every member's perturbation is left out."""
+    from rosetta_stats.stats.average_precision import _null_block
+    from rosetta_stats.stats.kernels.similarity import unit_rows
+
+    rng = np.random.default_rng(12)
+    counts = np.array([3, 2, 4, 3, 2])
+    codes = np.repeat(np.arange(5), counts)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    units = unit_rows(rng.normal(size=(len(codes), 9)))
+    draws = np.array([[0, 4, 9], [3, 8, 13], [5, 6, 12]])  # rows from three different perturbations
+    ours = _null_block(draws, units, units, codes, starts, counts, others=True)
+    similarity = units @ units.T
+    for drawn, value in zip(draws, ours):
+        left_out = np.isin(codes, codes[drawn])
+        aps = []
+        for query in drawn:
+            positives = [r for r in drawn if r != query]
+            candidates = positives + list(np.flatnonzero(~left_out))
+            labels = [1] * len(positives) + [0] * (len(candidates) - len(positives))
+            aps.append(average_precision_score(labels, similarity[query, candidates]))
+        assert value == pytest.approx(np.mean(aps), abs=1e-12)

@@ -18,13 +18,15 @@ from scipy import stats
 BLOCK_ROWS = 256
 
 
-def standardized_similarity(similarity: np.ndarray, method: str, dtype=np.float64) -> np.ndarray:
+def standardized_similarity(similarity: np.ndarray, method: str, dtype=np.float64,
+                            inplace: bool = False) -> np.ndarray:
     """The matrix with its upper triangle standardised (ranked first for "spearman"), mirrored, diagonal 0.
 
     A constant triangle has no standardisation: every entry becomes NaN.
+    ``inplace`` works in the (float64) input instead of a copy.
     """
     n = len(similarity)
-    out = np.array(similarity, dtype=np.float64)
+    out = similarity if inplace and similarity.dtype == np.float64 else np.array(similarity, dtype=np.float64)
     if method == "spearman":
         rows, cols = np.triu_indices(n, 1)
         out[rows, cols] = stats.rankdata(out[rows, cols])

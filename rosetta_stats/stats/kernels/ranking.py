@@ -27,17 +27,19 @@ def random_average_precision(n_positives: int, n_negatives: int, n_draws: int, r
     return average_precision_from_ranks(positions + 1.0)
 
 
-def _count_at_least(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """For each row r and each value v of values[r], how many of sorted_rows[r] are >= v.
+def group_columns(codes: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of every reference row whose group is one of ``codes[row]`` (codes: rows x m).
 
-    Entries lie in [-2, 1] (excluded candidates hold -3); shifting row r by 8 r
-    makes the rows one sorted vector, so one searchsorted answers every row.
+    The reference rows are sorted by group: group g occupies ``starts[g]`` to
+    ``starts[g] + counts[g]``. Used to leave a query's own perturbation(s)
+    out of its negatives without an n x n mask.
     """
-    n_rows, width = sorted_rows.shape
-    shift = 8.0 * np.arange(n_rows)[:, None]
-    flat = (sorted_rows + shift).ravel()
-    position = np.searchsorted(flat, (values + shift).ravel(), side="left").reshape(values.shape)
-    return (np.arange(1, n_rows + 1)[:, None] * width) - position
+    flat = codes.ravel()
+    owner = np.repeat(np.arange(codes.shape[0]), codes.shape[1])
+    reps = counts[flat]
+    rows = np.repeat(owner, reps)
+    offsets = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
+    return rows, np.repeat(starts[flat], reps) + offsets
 
 
 TIE_TOLERANCE = 1e-12
@@ -49,9 +51,11 @@ def average_precision_of_groups(units, starts, counts, negatives, excluded=None,
 
     ``units``: unit rows sorted by group, groups at ``starts`` of size ``counts``;
     ``negatives``: unit rows that are never positives; ``excluded(rows)`` may
-    return a boolean (len(rows), len(negatives)) mask of negatives to leave out
+    return (positions in ``rows``, columns of ``negatives``) to leave out
     (used when the negatives are all other perturbations' rows).
     Returns (ap per row, number of negatives per row); rows of groups of < 2 are NaN.
+    Each positive is counted against the negatives at least as similar by
+    direct comparison (k - 1 passes per query row, no sort).
     """
     n = len(units)
     ap = np.full(n, np.nan)
@@ -68,12 +72,16 @@ def average_precision_of_groups(units, starts, counts, negatives, excluded=None,
             positives = within[:, off_diagonal].reshape(-1, k - 1)  # (g k, k - 1)
             flat_rows = block.ravel()
             against = units[flat_rows] @ negatives.T
+            usable = np.full(len(flat_rows), against.shape[1])
             if excluded is not None:
-                against[excluded(flat_rows)] = EXCLUDED
-            usable = (against > EXCLUDED).sum(axis=1)
-            against.sort(axis=1)
-            negatives_above = _count_at_least(against, positives - TIE_TOLERANCE)
-            positives_above = (positives[:, None, :] >= positives[:, :, None] - TIE_TOLERANCE).sum(axis=2)
+                where, columns = excluded(flat_rows)
+                against[where, columns] = EXCLUDED
+                usable -= np.bincount(where, minlength=len(flat_rows))
+            thresholds = positives - TIE_TOLERANCE
+            negatives_above = np.empty(positives.shape)
+            for j in range(k - 1):
+                negatives_above[:, j] = np.count_nonzero(against >= thresholds[:, j:j + 1], axis=1)
+            positives_above = (positives[:, None, :] >= thresholds[:, :, None]).sum(axis=2)
             ap[flat_rows] = (positives_above / (positives_above + negatives_above)).mean(axis=1)
             n_negatives[flat_rows] = usable
     return ap, n_negatives

@@ -59,22 +59,42 @@ def unit_rows(values: np.ndarray, inplace: bool = False, ranges=None) -> np.ndar
     return units
 
 
-def first_occurrences(values: np.ndarray, codes: np.ndarray, ranges=None) -> np.ndarray:
+class _ArrayRows:
+    """The row access :func:`first_occurrences` needs, over a plain 2-D array."""
+
+    def __init__(self, values: np.ndarray):
+        self.values, self.width = values, values.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def column(self, j: int) -> np.ndarray:
+        return self.values[:, j]
+
+    def take(self, rows) -> np.ndarray:
+        return self.values[rows]
+
+
+def first_occurrences(values, codes: np.ndarray, ranges=None) -> np.ndarray:
     """Mask of rows that are not an exact repeat of an earlier row with the same code.
 
+    ``values``: a 2-D array, or rows read on demand (``len``, ``width``,
+    ``column(j)``, ``take(rows)``, as :class:`~rosetta_stats.common.feature_matrix.FeatureRows`).
     Rows are first fingerprinted by exact values only (code, row maximum and
     minimum, a few columns): equal rows always share a fingerprint, so only
     rows whose fingerprint repeats are compared, value by value. Rows holding
     NaN never count as repeats.
     """
-    n, width = values.shape
+    rows = _ArrayRows(values) if isinstance(values, np.ndarray) else values
+    n, width = len(rows), rows.width
     mask = np.ones(n, dtype=bool)
     if n < 2:
         return mask
-    top, bottom = ranges if ranges is not None else row_range(values)
-    keys = {"code": np.asarray(codes), "top": top, "bottom": bottom}
+    if ranges is None:
+        ranges = row_range(rows.take(slice(None)))
+    keys = {"code": np.asarray(codes), "top": ranges[0], "bottom": ranges[1]}
     for j in sorted({0, width // 3, 2 * width // 3, width - 1} if width else set()):
-        keys[f"column_{j}"] = values[:, j]
+        keys[f"column_{j}"] = rows.column(j)
     fingerprint = pd.DataFrame(keys)
     candidates = np.flatnonzero(fingerprint.duplicated().to_numpy())
     if not len(candidates):
@@ -83,18 +103,39 @@ def first_occurrences(values: np.ndarray, codes: np.ndarray, ranges=None) -> np.
     _, first_of_group = np.unique(group, return_index=True)
     unresolved = []
     for chunk in np.array_split(candidates, max(1, len(candidates) // 4096)):
-        same = (values[chunk] == values[first_of_group[group[chunk]]]).all(axis=1)
+        same = (rows.take(chunk) == rows.take(first_of_group[group[chunk]])).all(axis=1)
         mask[chunk[same]] = False
         unresolved.extend(chunk[~same])
     for g in np.unique(group[unresolved]):  # a fingerprint shared by rows that differ: compare them all
         seen = set()
-        for row in np.flatnonzero(group == g):
-            key = (values[row] + 0.0).tobytes()  # + 0.0 makes -0.0 equal 0.0, as == does
-            if np.isnan(values[row]).any():
+        members = np.flatnonzero(group == g)
+        for row, row_values in zip(members, rows.take(members)):
+            if np.isnan(row_values).any():
                 continue
+            key = (row_values + 0.0).tobytes()  # + 0.0 makes -0.0 equal 0.0, as == does
             mask[row] = key not in seen
             seen.add(key)
     return mask
+
+
+def add_group_sums(sums: np.ndarray, units: np.ndarray, codes: np.ndarray) -> None:
+    """``sums[g] +=`` the sum of the rows of ``units`` whose code is g (rows in any order; one sparse product)."""
+    if not len(codes):
+        return
+    present, local = np.unique(codes, return_inverse=True)
+    indicator = sparse.csr_matrix((np.ones(len(local), dtype=units.dtype), (local, np.arange(len(local)))),
+                                  shape=(len(present), len(local)))
+    sums[present] += np.asarray(indicator @ units)
+
+
+def mean_correlation_from_sums(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Mean pairwise correlation of each group from the sum of its unit rows (NaN for < 2 rows)."""
+    squared = np.einsum("ij,ij->i", sums, sums).astype(float)
+    counts = counts.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (squared - counts) / (counts * (counts - 1.0))
+    out[counts < 2] = np.nan
+    return out
 
 
 def group_mean_correlation(units: np.ndarray, codes: np.ndarray, n_groups: int,
@@ -102,19 +143,13 @@ def group_mean_correlation(units: np.ndarray, codes: np.ndarray, n_groups: int,
     """(mean pairwise correlation within each group, rows per group) for unit rows in any order.
 
     ``codes`` gives each row's group (0..n_groups-1); ``rows`` (boolean) keeps
-    a subset. Groups of < 2 rows get NaN. The group sums are one sparse
-    product, so the matrix is never reordered or copied.
+    a subset. Groups of < 2 rows get NaN.
     """
     keep = np.ones(len(units), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
-    counts = np.bincount(codes[keep], minlength=n_groups).astype(float)
-    indicator = sparse.csr_matrix((keep.astype(units.dtype), (codes, np.arange(len(codes)))),
-                                  shape=(n_groups, len(codes)))
-    sums = np.asarray(indicator @ units)
-    squared = np.einsum("ij,ij->i", sums, sums).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (squared - counts) / (counts * (counts - 1.0))
-    out[counts < 2] = np.nan
-    return out, counts.astype(np.int64)
+    counts = np.bincount(codes[keep], minlength=n_groups)
+    sums = np.zeros((n_groups, units.shape[1]), dtype=units.dtype)
+    add_group_sums(sums, units[keep] if rows is not None else units, codes[keep])
+    return mean_correlation_from_sums(sums, counts), counts
 
 
 def draws_mean_correlation(units: np.ndarray, rows: np.ndarray) -> np.ndarray:
