@@ -34,6 +34,7 @@ from .registry import RELEASES, get_dataset
 
 CP_LEVELS = ("augmented", "normalized", "normalized_variable_selected")
 COMPOUND_COLUMN = "compound"
+CSV_CHUNK_ROWS = 10_000
 MATCH_KEY_COLUMN = "match_key"
 
 
@@ -85,17 +86,53 @@ def _read_table(path: Path, modality: str, dtype=None) -> pd.DataFrame:
             frame = with_feature_block(frame, features, feature_matrix(frame, features, dtype=dtype))
         return frame
     check_unique_header(path)
-    types = None
-    if dtype is not None:
-        with contextlib.suppress(ValueError):  # no feature columns: the error comes later, with its context
-            types = {f: dtype for f in infer_features(read_header(path), modality)}
+    features = []
+    with contextlib.suppress(ValueError):  # no feature columns: the error comes later, with its context
+        features = infer_features(read_header(path), modality)
+    types = {f: dtype for f in features} if dtype is not None else None
     with _named_read_errors(path):
         try:
-            return pd.read_csv(path, low_memory=False, dtype=types)
+            return _read_csv_in_chunks(path, features, types)
         except ValueError as exc:
             if types is None or isinstance(exc, (pd.errors.ParserError, UnicodeDecodeError)):
                 raise
             raise ValueError(f"{path.name}: a feature column holds text that is not a number ({exc})") from None
+
+
+def _read_csv_in_chunks(path: Path, features: list[str], types: dict | None) -> pd.DataFrame:
+    """pandas.read_csv in chunks of rows: each chunk's features join one matrix, so the parser's
+    memory stays at one chunk. A metadata column typed differently in different chunks is read again
+    whole, as a single read would type it."""
+    reader = pd.read_csv(path, low_memory=False, dtype=types, chunksize=CSV_CHUNK_ROWS)
+    first, blocks, metadata = None, [], []
+    for chunk in reader:
+        if first is None:
+            first = chunk
+        if features and types is None and not chunk.dtypes[features].map(lambda t: t.kind in "fiu").all():
+            return pd.read_csv(path, low_memory=False)  # text among the features: read whole, checked later
+        if features:
+            blocks.append(feature_matrix(chunk, features, dtype=types[features[0]] if types else None))
+            metadata.append(chunk.drop(columns=features))
+        else:
+            metadata.append(chunk)
+    if first is None:  # a header and no rows
+        return pd.read_csv(path, low_memory=False, dtype=types)
+    if len(metadata) == 1:  # one chunk: exactly what a single read gives
+        return first
+    columns = list(first.columns)
+    del first
+    if not features:
+        return pd.concat(metadata, ignore_index=True)
+    meta = pd.concat(metadata, ignore_index=True)
+    mixed = [c for c in meta.columns if len({str(m[c].dtype) for m in metadata}) > 1]
+    if mixed:
+        whole = pd.read_csv(path, low_memory=False, usecols=mixed)
+        for column in mixed:
+            meta[column] = whole[column].to_numpy()
+    matrix = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    del blocks
+    frame = pd.concat([meta, pd.DataFrame(matrix, columns=features, copy=False)], axis=1, copy=False)
+    return frame if list(frame.columns) == columns else frame[columns]
 
 
 def read_profiles(

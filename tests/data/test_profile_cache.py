@@ -72,3 +72,27 @@ def test_float32_reading_names_text_in_a_feature_column(tmp_path):
         _read(path, dtype="float32")
     with pytest.raises(ValueError, match="floating-point"):
         _read(path, dtype="int32")
+
+
+@pytest.mark.parametrize("dtype", [None, "float32"])
+def test_reading_in_chunks_gives_what_one_read_gives(tmp_path, monkeypatch, dtype):
+    from rosetta_stats.data import read
+
+    path = tmp_path / "plate.csv.gz"
+    frame = _write(path, rows=45)
+    frame["Metadata_mixed"] = [str(i) for i in range(30)] + ["A"] * 15  # numbers in early chunks, text later
+    frame["Metadata_late_na"] = [1] * 40 + [None] * 5
+    frame.to_csv(path, index=False)
+    whole = _read(path, dtype=dtype, clean=False).data
+    monkeypatch.setattr(read, "CSV_CHUNK_ROWS", 7)
+    chunked = _read(path, dtype=dtype, clean=False).data
+    expected = pd.read_csv(path)
+    features = [c for c in expected.columns if c.startswith("Cells_")]
+    if dtype:
+        expected[features] = expected[features].astype(dtype)
+    pd.testing.assert_frame_equal(chunked, expected)
+    pd.testing.assert_frame_equal(whole, expected)
+    frame.loc[30, "Cells_f3"] = "text"
+    frame.to_csv(path, index=False)
+    with pytest.raises(ValueError, match="non-numeric feature column"):
+        _read(path, clean=False)
