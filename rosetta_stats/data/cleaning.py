@@ -69,9 +69,12 @@ def _drop_sparse(features: _Features, max_nan_fraction: float) -> None:
 
 
 def _drop_flat(features: _Features, min_std: float) -> None:
+    values = features.values
+    std = np.empty(values.shape[1])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN or single-value columns: std undefined
-        std = np.nanstd(features.values, axis=0, ddof=1, dtype=np.float64)
+        for start in range(0, values.shape[1], 64):  # blocks of columns: nanstd's float64 copies stay small
+            std[start:start + 64] = np.nanstd(values[:, start:start + 64], axis=0, ddof=1, dtype=np.float64)
     features.drop(~(std >= min_std), f"standard deviation < {min_std:g}")
 
 
