@@ -34,7 +34,8 @@ from .kernels.sampling import distinct_draws
 from .kernels.similarity import row_range, unit_rows
 from .multiple_testing import bh_qvalues
 from .parallel import map_blocks
-from .profile_inputs import degenerate_row_mask, feature_matrix, profile_inputs
+from ..common.feature_matrix import feature_matrix
+from .profile_inputs import degenerate_row_mask, profile_inputs
 
 NEGATIVES = ("negcon", "others")
 NULLS = ("random_sets", "per_query")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..common.feature_matrix import feature_matrix  # noqa: F401  (re-exported for the statistics)
 from ..common.validation import as_name_list, check_columns, check_numeric_features
 from ..data.profiles import Profiles
 from .kernels.similarity import degenerate_rows
