@@ -11,6 +11,20 @@ import numpy as np
 import pandas as pd
 
 
+def default_dtype(frame: pd.DataFrame, features) -> np.dtype:
+    """float32 when every feature column is float32 (it stays float32), else float64."""
+    dtypes = frame.dtypes[list(features)]
+    return np.dtype(np.float32 if len(dtypes) and all(t == np.float32 for t in dtypes) else np.float64)
+
+
+def _span(positions: np.ndarray) -> slice | None:
+    """The slice the positions make when they are consecutive and increasing, else None."""
+    first = int(positions[0])
+    if np.array_equal(positions, np.arange(first, first + len(positions))):
+        return slice(first, first + len(positions))
+    return None
+
+
 def copy_columns(columns: list[np.ndarray], rows: np.ndarray | None, dtype: np.dtype) -> np.ndarray | None:
     """The columns side by side, ``rows`` (indices) of them, as a new array; None if they share no buffer.
 
@@ -23,9 +37,9 @@ def copy_columns(columns: list[np.ndarray], rows: np.ndarray | None, dtype: np.d
     view, positions, row_major = shared
     block = view if row_major else view.T  # features along axis 1 (row-major) or axis 0
     axis = 1 if row_major else 0
-    first = int(positions[0])
-    if np.array_equal(positions, np.arange(first, first + len(positions))):
-        picked = block[:, first:first + len(positions)] if row_major else block[first:first + len(positions)]
+    span = _span(positions)
+    if span is not None:
+        picked = block[:, span] if row_major else block[span]
     else:
         picked = np.take(block, positions, axis=axis)
     if rows is not None:
@@ -76,9 +90,7 @@ def feature_matrix(frame: pd.DataFrame, features, rows: np.ndarray | None = None
     pass; otherwise pandas assembles them.
     """
     features = list(features)
-    if dtype is None:
-        dtypes = frame.dtypes[features]
-        dtype = np.float32 if len(dtypes) and all(t == np.float32 for t in dtypes) else np.float64
+    dtype = default_dtype(frame, features) if dtype is None else dtype
     keep = None if rows is None or bool(np.all(rows)) else np.flatnonzero(rows)
     copied = copy_columns([frame[f].to_numpy() for f in features], keep, np.dtype(dtype))
     if copied is not None:
@@ -119,18 +131,16 @@ class FeatureRows:
     @classmethod
     def of(cls, frame: pd.DataFrame, features, rows: np.ndarray, dtype=None) -> "FeatureRows":
         features = list(features)
-        if dtype is None:
-            dtypes = frame.dtypes[features]
-            dtype = np.float32 if len(dtypes) and all(t == np.float32 for t in dtypes) else np.float64
+        dtype = default_dtype(frame, features) if dtype is None else dtype
         shared = shared_buffer([frame[f].to_numpy() for f in features])
         if shared is None or shared[0].dtype != np.dtype(dtype):
             mask = np.zeros(len(frame), dtype=bool)
             mask[rows] = True
             return cls.of_matrix(feature_matrix(frame, features, rows=mask, dtype=dtype))
         view, positions, _ = shared
-        first = int(positions[0])
-        if np.array_equal(positions, np.arange(first, first + len(positions))):
-            return cls(view[:, first:first + len(positions)], np.asarray(rows), None, dtype)
+        span = _span(positions)
+        if span is not None:
+            return cls(view[:, span], np.asarray(rows), None, dtype)
         return cls(view, np.asarray(rows), positions, dtype)
 
     @classmethod

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..data.cleaning import standardize_within
+from ..data.cleaning import interpolate_down, standardize_within
 from .parallel import map_blocks
 from .kernels.sampling import distinct_draws
 from .kernels.pairwise import pairwise_quantile
@@ -218,8 +218,7 @@ def _interpolate_columns(matrix: np.ndarray, features) -> np.ndarray:
     if len(all_nan):
         raise ValueError("feature column(s) entirely missing (all NaN): "
                          f"{', '.join(str(features[j]) for j in all_nan[:10])}")
-    filled = pd.DataFrame(matrix, copy=False).interpolate(method="linear", axis=0)
-    return np.ascontiguousarray(filled.to_numpy(dtype=matrix.dtype))
+    return interpolate_down(matrix, "forward")
 
 
 def _row_ranges(source: FeatureRows) -> tuple[np.ndarray, np.ndarray]:

@@ -138,20 +138,6 @@ def mean_correlation_from_sums(sums: np.ndarray, counts: np.ndarray) -> np.ndarr
     return out
 
 
-def group_mean_correlation(units: np.ndarray, codes: np.ndarray, n_groups: int,
-                           rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(mean pairwise correlation within each group, rows per group) for unit rows in any order.
-
-    ``codes`` gives each row's group (0..n_groups-1); ``rows`` (boolean) keeps
-    a subset. Groups of < 2 rows get NaN.
-    """
-    keep = np.ones(len(units), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
-    counts = np.bincount(codes[keep], minlength=n_groups)
-    sums = np.zeros((n_groups, units.shape[1]), dtype=units.dtype)
-    add_group_sums(sums, units[keep] if rows is not None else units, codes[keep])
-    return mean_correlation_from_sums(sums, counts), counts
-
-
 def draws_mean_correlation(units: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Mean pairwise correlation of each draw: ``rows`` is (n_draws, k) row indices."""
     k = rows.shape[1]
