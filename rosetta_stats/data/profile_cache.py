@@ -54,8 +54,8 @@ def load_cached(source: Path, dtype) -> pd.DataFrame | None:
     path = cache_path(source)
     if not path.is_file():
         return None
-    record = _record(path)
-    if record is None or {k: record.get(k) for k in _stamp(source, dtype)} != _stamp(source, dtype):
+    record, stamp = _record(path), _stamp(source, dtype)
+    if record is None or {k: record.get(k) for k in stamp} != stamp:
         return None
     with np.load(path, allow_pickle=False) as stored:
         columns = {}

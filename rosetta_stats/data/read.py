@@ -92,14 +92,14 @@ def _read_table(path: Path, modality: str, dtype=None) -> pd.DataFrame:
     types = {f: dtype for f in features} if dtype is not None else None
     with _named_read_errors(path):
         try:
-            return _read_csv_in_chunks(path, features, types)
+            return _read_csv_in_chunks(path, features, types, dtype)
         except ValueError as exc:
             if types is None or isinstance(exc, (pd.errors.ParserError, UnicodeDecodeError)):
                 raise
             raise ValueError(f"{path.name}: a feature column holds text that is not a number ({exc})") from None
 
 
-def _read_csv_in_chunks(path: Path, features: list[str], types: dict | None) -> pd.DataFrame:
+def _read_csv_in_chunks(path: Path, features: list[str], types: dict | None, dtype) -> pd.DataFrame:
     """pandas.read_csv in chunks of rows: each chunk's features join one matrix, so the parser's
     memory stays at one chunk. A metadata column typed differently in different chunks is read again
     whole, as a single read would type it."""
@@ -111,7 +111,7 @@ def _read_csv_in_chunks(path: Path, features: list[str], types: dict | None) -> 
         if features and types is None and not chunk.dtypes[features].map(lambda t: t.kind in "fiu").all():
             return pd.read_csv(path, low_memory=False)  # text among the features: read whole, checked later
         if features:
-            blocks.append(feature_matrix(chunk, features, dtype=types[features[0]] if types else None))
+            blocks.append(feature_matrix(chunk, features, dtype=dtype))
             metadata.append(chunk.drop(columns=features))
         else:
             metadata.append(chunk)

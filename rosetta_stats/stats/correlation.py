@@ -257,7 +257,7 @@ def similarity_concordance(cp, ge=None, key: str | None = None, method: str = "p
     permutations = [group_permutation(groups_kept, rng) for _ in range(n_permutations)]
     chunks = [permutations[i:i + 25] for i in range(0, n_permutations, 25)]
     blocks = map_blocks(mantel_statistics, chunks, {"a": a, "b": b}, client, progress=progress,
-                        desc="permutations (Mantel)", threads=client is None and n >= 1000)
+                        desc="permutations (Mantel)", threads=n >= 1000)
     null = np.concatenate(blocks) if blocks else np.empty(0)
     p = (1.0 + (null >= observed).sum()) / (1.0 + n_permutations) if np.isfinite(observed) else np.nan
     notes = (f"left out {int(flat.sum())} perturbation(s) with a constant profile",) if flat.any() else ()

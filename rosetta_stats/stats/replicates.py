@@ -154,7 +154,7 @@ def replicate_reproducibility(
     if np.isnan(ranges[0]).any():  # as the paper: linear, down each column, forward only
         source = FeatureRows.of_matrix(_interpolate_columns(source.take(slice(None)), features))
         ranges = _row_ranges(source)
-    bad = _degenerate_rows(source, labels, ranges, notes)
+    bad = _degenerate_rows(labels, ranges, notes)
     if bad is not None:
         source, labels, ranges = source.subset(~bad), labels[~bad], (ranges[0][~bad], ranges[1][~bad])
     codes, names = pd.factorize(labels, sort=True)
@@ -228,7 +228,7 @@ def _row_ranges(source: FeatureRows) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _degenerate_rows(source, labels, ranges, notes) -> np.ndarray | None:
+def _degenerate_rows(labels, ranges, notes) -> np.ndarray | None:
     """Rows with NaN/inf (after interpolation) or no variance, with a note that counts them; None if none."""
     bad, note = degenerate_row_mask(None, "correlation", ranges)
     if note is None:

@@ -32,12 +32,9 @@ def standardized_similarity(similarity: np.ndarray, method: str, dtype=np.float6
         out[rows, cols] = stats.rankdata(out[rows, cols])
         out[cols, rows] = out[rows, cols]
         del rows, cols
-    np.fill_diagonal(out, 0.0)
     n_pairs = n * (n - 1) / 2
-    upper_sum = np.triu(out, 1).sum() if n < 2048 else _upper_sum(out, lambda v: v)
-    mean = upper_sum / n_pairs
-    upper_squares = np.triu(out ** 2, 1).sum() if n < 2048 else _upper_sum(out, np.square)
-    sd = np.sqrt(max(upper_squares / n_pairs - mean ** 2, 0.0))
+    mean = _upper_sum(out, lambda v: v) / n_pairs
+    sd = np.sqrt(max(_upper_sum(out, np.square) / n_pairs - mean ** 2, 0.0))
     out -= mean
     out /= sd if sd > 0 else np.nan
     np.fill_diagonal(out, 0.0)

@@ -73,7 +73,7 @@ def interpolate(low_value, high_value, weight: float, dtype) -> float:
     return float(b - diff * (1 - t)) if t >= 0.5 else float(a + diff * t)
 
 
-def _sample_window(units: np.ndarray, q: float, n_pairs: int) -> tuple[float, float]:
+def _sample_window(units: np.ndarray, q: float) -> tuple[float, float]:
     rng = np.random.default_rng(20220301)  # only places the window: the result does not depend on it
     m = len(units)
     first = rng.integers(0, m, WINDOW_PAIRS)
@@ -107,7 +107,7 @@ def pairwise_quantile(units: np.ndarray, q: float, block: int = 1024, bins: int 
     if n_pairs <= max_pairs_in_memory:
         kept, below = np.concatenate(mapper(_upper_values, starts, shared)), 0
     else:
-        low, high = window if window is not None else _sample_window(units, q, n_pairs)
+        low, high = window if window is not None else _sample_window(units, q)
         parts = mapper(_block_window, starts, {**shared, "low": low, "high": high})
         below = sum(count for count, _ in parts)
         kept = np.concatenate([values for _, values in parts])
