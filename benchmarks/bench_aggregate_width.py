@@ -75,7 +75,7 @@ def main() -> None:
         strata = ["Metadata_Plate", "Metadata_Well"]
         ours_result = {}
         ours = best(lambda: ours_result.setdefault("wells", rs.aggregate(table, names, strata, "mean")), args.repeats)
-        sql = (f"SELECT Metadata_Plate, Metadata_Well, " + ", ".join(f'AVG("{n}") AS "{n}"' for n in names)
+        sql = ("SELECT Metadata_Plate, Metadata_Well, " + ", ".join(f'AVG("{n}") AS "{n}"' for n in names)
                + " FROM cells GROUP BY Metadata_Plate, Metadata_Well")
 
         def floor():

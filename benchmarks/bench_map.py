@@ -13,6 +13,7 @@ at 10,000 wells; under 60 s at 50,000 wells (ours alone).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
@@ -62,7 +63,7 @@ def _copairs(wells):
 def copairs_importable() -> bool:
     sys.path.insert(0, os.environ.get("COPAIRS_SRC", ""))
     try:
-        import copairs.map  # noqa: F401
+        importlib.import_module("copairs.map")
     except Exception as exc:  # ImportError, or a missing dependency such as duckdb
         print(f"copairs comparison skipped: copairs cannot be imported here ({exc}); "
               "set COPAIRS_SRC to the src folder of a copairs checkout")

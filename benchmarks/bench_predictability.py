@@ -22,7 +22,7 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 import rosetta_stats as rs
 from harness import absolute_target, target
 from sklearn.metrics import r2_score
-from rosetta_stats.stats.prediction_models import paper_lasso_cv
+from rosetta_stats.stats.lasso_cv import paper_lasso_cv
 from rosetta_stats.stats.paired_inputs import paired_matrices
 from rosetta_stats.stats.kernels.regression import standardize_columns
 
@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--genes", type=int, default=978)
     parser.add_argument("--permutations", type=int, default=100)
     parser.add_argument("--loop-genes", type=int, default=40)
-    parser.add_argument("--lasso-cv-genes", type=int, default=8)
+    parser.add_argument("--lasso-cv-genes", type=int, default=8, help="genes the paper's loop is timed on")
+    parser.add_argument("--lasso-cv-batch", type=int, default=978, help="genes our lasso_cv runs at once")
     args = parser.parse_args()
     sim = rs.simulate_paired(n_perturbations=args.treatments, n_replicates=2, n_cp_features=args.features,
                              n_genes=args.genes, latent_dim=20, seed=0)
@@ -75,21 +76,25 @@ def main() -> None:
     print(f"    ridge fast path: {fast_time:.2f} s, ratio {loop_time / fast_time:.0f}x; "
           f"|median R^2 ridge - median R^2 lasso| = {gap:.3f}")
 
-    # the paper's model: LassoCV inside every outer fold, gene by gene (ours: the same fits, genes in parallel)
+    # the paper's model: LassoCV inside every outer fold, gene by gene (timed on a few genes, scaled), against
+    # ours on --lasso-cv-batch genes at once (all genes share its Gram matrices and unpenalised sweeps)
     lasso_subset = subset[:args.lasso_cv_genes]
     t0 = time.perf_counter()
     paper = np.array([np.median([r2_score(y[test, j], paper_lasso_cv().fit(x[train], y[train, j]).predict(x[test]))
                                  for train, test in folds]) for j in lasso_subset])
-    paper_time = (time.perf_counter() - t0) * y.shape[1] / len(lasso_subset)
+    paper_per_gene = (time.perf_counter() - t0) / len(lasso_subset)
+    batch = min(args.lasso_cv_batch, y.shape[1])
     t0 = time.perf_counter()
-    ours = rs.gene_predictability(_first_genes(paired, len(lasso_subset)), model="lasso_cv", n_permutations=0,
+    ours = rs.gene_predictability(_first_genes(paired, batch), model="lasso_cv", n_permutations=0,
                                   drop_controls=False, n_splits=5)
-    ours_time = (time.perf_counter() - t0) * y.shape[1] / len(lasso_subset)
-    gap = np.abs(ours.table["r2"].to_numpy() - paper).max()
-    print(f"(c) lasso_cv for {y.shape[1]} genes (timed on {len(lasso_subset)}, scaled): paper loop {paper_time:.0f} s, "
-          f"ours {ours_time:.0f} s; max |R^2 difference| {gap:.1e}")
-    target("lasso_cv vs the paper's per-gene LassoCV loop", {"seconds": ours_time}, {"seconds": paper_time},
-           most=1 / 20)
+    ours_per_gene = (time.perf_counter() - t0) / batch
+    gap = np.abs(ours.table["r2"].to_numpy()[:len(lasso_subset)] - paper).max()
+    print(f"(c) lasso_cv per gene: paper loop {paper_per_gene:.2f} s (timed on {len(lasso_subset)} genes), ours "
+          f"{ours_per_gene:.3f} s (all {batch} genes at once); {y.shape[1]} genes: paper "
+          f"{paper_per_gene * y.shape[1]:.0f} s, ours about {ours_per_gene * y.shape[1]:.0f} s; "
+          f"max |R^2 difference| {gap:.1e}")
+    target("lasso_cv vs the paper's per-gene LassoCV loop (per gene)", {"seconds": ours_per_gene},
+           {"seconds": paper_per_gene}, most=1 / 20)
 
 
 def _first_genes(paired, n):

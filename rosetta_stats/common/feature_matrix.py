@@ -81,6 +81,38 @@ def shared_buffer(columns: list[np.ndarray]):
     return view, positions, row_major
 
 
+def writable_block(frame: pd.DataFrame, features) -> np.ndarray | None:
+    """The features as a writable rows x features view of the frame's own buffer, or None.
+
+    Only when the columns are consecutive, in order, in one writable buffer
+    (a frame built on a 2-D array, as the readers build it). Writing to the
+    view changes the frame.
+    """
+    columns = [frame[f].to_numpy() for f in features]
+    shared = shared_buffer(columns)
+    if shared is None or not all(c.flags.writeable for c in columns):
+        return None
+    view, positions, _ = shared
+    span = _span(positions)
+    if span is None or span.start != 0 or int(np.argmin(positions)) != 0:
+        return None
+    first = columns[0]
+    return np.lib.stride_tricks.as_strided(first, shape=view.shape, strides=view.strides, writeable=True)[:, span]
+
+
+def compact_columns(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``values[:, keep]`` written into the first columns of ``values`` itself (by blocks of rows).
+
+    Returns a view of the kept columns; no second matrix is made. ``values``
+    must be ours to change.
+    """
+    kept = np.flatnonzero(keep)
+    for start in range(0, len(values), 4096):
+        rows = slice(start, start + 4096)
+        values[rows, :len(kept)] = values[rows][:, kept]
+    return values[:, :len(kept)]
+
+
 def feature_matrix(frame: pd.DataFrame, features, rows: np.ndarray | None = None, dtype=None) -> np.ndarray:
     """The feature columns (of the ``rows`` a boolean mask keeps) as one new, writable numpy array.
 

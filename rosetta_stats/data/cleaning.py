@@ -19,17 +19,19 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..common.feature_matrix import feature_matrix, with_feature_block
+from ..common.feature_matrix import compact_columns, feature_matrix, with_feature_block, writable_block
 from .profiles import Profiles
 
 
 class _Features:
     """The feature matrix of a Profiles while cleaning works on it; rebuilt into a frame once at the end."""
 
-    def __init__(self, profiles: Profiles):
+    def __init__(self, profiles: Profiles, inplace: bool = False):
         self.profiles = profiles
         self.names = list(profiles.features)
-        self.values = feature_matrix(profiles.data, self.names)  # our own copy: changed in place
+        own = writable_block(profiles.data, self.names) if inplace else None
+        # changed in place: the frame's own buffer when the caller gives it up, else a copy
+        self.values = own if own is not None else feature_matrix(profiles.data, self.names)
         self.notes: list[str] = []
         self.dropped: list[str] = []
 
@@ -42,7 +44,7 @@ class _Features:
         shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
         self.notes.append(f"dropped {len(names)} feature(s) with {reason}: {shown}")
         self.names = [n for n, b in zip(self.names, bad) if not b]
-        self.values = self.values[:, ~bad]
+        self.values = compact_columns(self.values, ~bad)
         self.dropped += names
 
     def result(self) -> Profiles:
@@ -55,16 +57,32 @@ class _Features:
         return profiles
 
 
+def _row_blocks(n: int, size: int = 4096):
+    """Slices of ``size`` rows: masks over the whole matrix would cost a quarter of it (float32) each."""
+    return (slice(start, start + size) for start in range(0, n, size))
+
+
 def _replace_infinite(features: _Features) -> None:
-    infinite = np.isinf(features.values)
-    n_inf = int(infinite.sum())
+    n_inf = 0
+    for rows in _row_blocks(len(features.values)):
+        block = features.values[rows]
+        infinite = np.isinf(block)
+        n_inf += int(infinite.sum())
+        block[infinite] = np.nan
     if n_inf:
-        features.values[infinite] = np.nan
         features.notes.append(f"replaced {n_inf} infinite values by NaN")
 
 
+def _nan_counts(values: np.ndarray) -> np.ndarray:
+    """Missing values per column, counted by blocks of rows."""
+    counts = np.zeros(values.shape[1], dtype=np.int64)
+    for rows in _row_blocks(len(values)):
+        counts += np.isnan(values[rows]).sum(axis=0)
+    return counts
+
+
 def _drop_sparse(features: _Features, max_nan_fraction: float) -> None:
-    fraction = np.isnan(features.values).mean(axis=0)
+    fraction = _nan_counts(features.values) / len(features.values)
     features.drop(fraction > max_nan_fraction, f"more than {max_nan_fraction:.0%} NaN")
 
 
@@ -81,15 +99,15 @@ def _drop_flat(features: _Features, min_std: float) -> None:
 def _interpolate(features: _Features, direction: str) -> None:
     if direction not in ("forward", "both"):
         raise ValueError(f"unknown direction {direction!r}; choose one of: forward, both")
-    missing = np.isnan(features.values)
-    n_missing = int(missing.sum())
+    counts = _nan_counts(features.values)
+    n_missing = int(counts.sum())
     if not n_missing:
         return
-    columns = np.flatnonzero(missing.any(axis=0))  # only these are interpolated
+    columns = np.flatnonzero(counts)  # only these are interpolated
     for start in range(0, len(columns), 64):  # blocks of columns bound the index arrays' memory
         block = columns[start:start + 64]
         features.values[:, block] = interpolate_down(features.values[:, block], direction)
-    left = int(np.isnan(features.values[:, columns]).sum())
+    left = int(_nan_counts(features.values[:, columns]).sum())
     note = f"interpolated {n_missing - left} missing values ({direction})"
     if left:
         note += f"; {left} before a column's first value stay NaN"
@@ -188,13 +206,16 @@ def clean_profiles(
     min_std: float | None = 1e-4,
     interpolate: bool = True,
     per_plate: bool = False,
+    inplace: bool = False,
 ) -> Profiles:
     """The paper's cleaning, step by step (``None``/``False`` turns a step off).
 
     The steps work on one copy of the feature matrix (in its dtype: float32
-    stays float32) and the frame is rebuilt once, at the end.
+    stays float32) and the frame is rebuilt once, at the end. ``inplace=True``
+    works in the frame's own feature buffer instead (no copy; the input
+    profiles must not be used afterwards): for a table just read from a file.
     """
-    features = _Features(profiles)
+    features = _Features(profiles, inplace)
     if replace_inf:
         _replace_infinite(features)
     if max_nan_fraction is not None:

@@ -58,10 +58,10 @@ class Profiles:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, modality: str, perturbation: str | None = None,
-                   plate: str | None = None, features=None) -> "Profiles":
-        """Wrap a frame, inferring the features of the modality when not given."""
+                   plate: str | None = None, features=None, copy: bool = True) -> "Profiles":
+        """Wrap a copy of a frame (the frame itself with ``copy=False``), inferring the features when not given."""
         features = infer_features(frame.columns, modality) if features is None else list(features)
-        return cls(frame.copy(), tuple(features), modality, perturbation, plate)
+        return cls(frame.copy() if copy else frame, tuple(features), modality, perturbation, plate)
 
     @property
     def metadata_columns(self) -> list[str]:

@@ -129,10 +129,21 @@ def _read_csv_in_chunks(path: Path, features: list[str], types: dict | None, dty
         whole = pd.read_csv(path, low_memory=False, usecols=mixed)
         for column in mixed:
             meta[column] = whole[column].to_numpy()
-    matrix = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-    del blocks
+    matrix = _stack_releasing(blocks)
     frame = pd.concat([meta, pd.DataFrame(matrix, columns=features, copy=False)], axis=1, copy=False)
     return frame if list(frame.columns) == columns else frame[columns]
+
+
+def _stack_releasing(blocks: list[np.ndarray]) -> np.ndarray:
+    """The blocks stacked by rows; each block is let go once copied, so memory holds one matrix plus one block."""
+    matrix = np.empty((sum(len(b) for b in blocks), blocks[0].shape[1]), dtype=blocks[0].dtype)
+    start = 0
+    while blocks:
+        block = blocks.pop(0)
+        matrix[start:start + len(block)] = block
+        start += len(block)
+        del block
+    return matrix
 
 
 def read_profiles(
@@ -185,7 +196,7 @@ def read_profiles(
     explicit = controls is not None and not isinstance(controls, ControlRules)
     rule, control_note = resolve_controls(frame, controls, label=path.name, explicit=explicit)
     try:
-        profiles = Profiles.from_frame(frame, modality, perturbation, plate)
+        profiles = Profiles.from_frame(frame, modality, perturbation, plate, copy=False)  # the frame is ours
     except ValueError as exc:
         raise ValueError(f"{path.name}: {exc}") from None
     profiles = profiles.with_data(profiles.data, note=control_note, control_rule=rule, time_point=time_point)
@@ -193,6 +204,7 @@ def read_profiles(
         if modality == "ge":  # the paper filtered Cell Painting features only
             cleaning.setdefault("max_nan_fraction", None)
             cleaning.setdefault("min_std", None)
+        cleaning.setdefault("inplace", True)  # nothing else holds the table just read
         profiles = clean_profiles(profiles, **cleaning)
     return profiles
 

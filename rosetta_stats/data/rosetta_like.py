@@ -328,12 +328,12 @@ def _write_pair(root, ds, release, cp, ge, cp_features, genes, sim, ids, cp_only
             write_parquet(frame, path, features)
         else:
             with atomic_path(path) as tmp:
-                frame.to_csv(tmp, index=False, compression="gzip")
+                _write_csv_gz(frame, tmp)
     if release == "csv":  # the variable-selected level: a subset of the features
         nvs = ds.file("cp-normalized-variable-selected", release="csv")
         keep = [c for c in cp.columns if c not in set(cp_features[len(cp_features) // 2:])]
         with atomic_path(root / nvs.relative_path) as tmp:
-            cp[keep].to_csv(tmp, index=False, compression="gzip")
+            _write_csv_gz(cp[keep], tmp)
     perts = list(sim.truth.perturbations)
     keys = dict(zip(perts, _paired_keys(ds, release, ids, perts)))
     schema_cp, schema_ge = ds.schema("cp", release), ds.schema("ge", release)
@@ -345,6 +345,11 @@ def _write_pair(root, ds, release, cp, ge, cp_features, genes, sim, ids, cp_only
         reproducible_cp=tuple(sorted(keys[p] for p in sim.truth.reproducible_cp)),
         reproducible_ge=tuple(sorted(keys[p] for p in sim.truth.reproducible_ge)),
     )
+
+
+def _write_csv_gz(frame: pd.DataFrame, path) -> None:
+    """Gzip level 1: at level 9 compression took 70% of writing a LINCS-size file, for 10-15% fewer bytes."""
+    frame.to_csv(path, index=False, compression={"method": "gzip", "compresslevel": 1})
 
 
 def _write_truth(root: Path, truths: dict[str, RosettaLikeTruth]) -> None:

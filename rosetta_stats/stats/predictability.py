@@ -133,7 +133,7 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
         table["symbol"] = gene_symbols(out_names).to_numpy()  # current HGNC symbol of each probe
     parameters = {"fold_score": fold_score}
     if model == "lasso_cv":
-        from .prediction_models import PAPER_LASSO_ALPHAS
+        from .lasso_cv import PAPER_LASSO_ALPHAS
         parameters["lasso_cv_alphas"] = [float(a) for a in PAPER_LASSO_ALPHAS]
     if model == "ridge":
         table["alpha"] = np.exp(np.log(chosen).mean(axis=0))

@@ -2,10 +2,11 @@
 
 * ``ridge``: one SVD per fold, each output's penalty by GCV (kernels.regression);
 * ``lasso``: sklearn ``Lasso(alpha=0.1)`` (the model of the paper's null);
-* ``lasso_cv``: the paper's model: ``LassoCV`` inside every outer fold, one
-  output at a time, alphas ``linspace(0, 0.2, 20)`` and ``linspace(0.2, 0.5,
-  10)[1:]``, inner 5-fold, ``max_iter=1000``, ``selection="random"``,
-  ``random_state=0``;
+* ``lasso_cv``: the paper's model: ``LassoCV`` inside every outer fold,
+  alphas ``linspace(0, 0.2, 20)`` and ``linspace(0.2, 0.5, 10)[1:]``, inner
+  5-fold, ``max_iter=1000``, ``selection="random"``, ``random_state=0``;
+  equal to fitting it output by output, computed for all outputs at once
+  (``lasso_cv``);
 * ``mlp_grid``: the paper's MLP: ``GridSearchCV`` (4-fold) over its grid of
   iterations, layer sizes, activations and penalties, inside every outer
   fold, one output at a time (480 settings: very slow at full scale);
@@ -21,14 +22,12 @@ from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import Lasso, LassoCV
+from sklearn.linear_model import Lasso
 from sklearn.model_selection import GroupKFold
 from sklearn.neural_network import MLPRegressor
 
+from .lasso_cv import lasso_cv_predict
 from .kernels.regression import RidgeBasis, gcv_alphas, r2_columns, ridge_predict
-
-PAPER_LASSO_ALPHAS = tuple(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))
-
 
 PAPER_MLP_GRID = {
     "max_iter": [10, 100, 300, 500],
@@ -52,30 +51,15 @@ def _mlp_grid_column(x_train, y_column, x_test, grid) -> np.ndarray:
         return paper_mlp_grid(grid).fit(x_train, y_column).best_estimator_.predict(x_test)
 
 
-def mlp_grid_predict(x_train, y_train, x_test, n_jobs: int | None = None, grid: dict | None = None) -> np.ndarray:
-    """Predictions at ``x_test`` of the paper's grid-searched MLP, fitted output by output."""
+def mlp_grid_fold_predictions(x, y, folds, n_jobs: int | None = None, grid: dict | None = None) -> list:
+    """Held-out predictions of the grid-searched MLP in every fold: one task per (fold, output), all in parallel."""
+    tasks = [(i, j) for i in range(len(folds)) for j in range(y.shape[1])]
     columns = Parallel(n_jobs=n_jobs)(
-        delayed(_mlp_grid_column)(x_train, y_train[:, j], x_test, grid) for j in range(y_train.shape[1]))
-    return np.column_stack(columns) if columns else np.empty((len(x_test), 0))
-
-
-def paper_lasso_cv() -> LassoCV:
-    """The paper's inner model, exactly as it configured it."""
-    return LassoCV(alphas=PAPER_LASSO_ALPHAS, cv=5, max_iter=1000, selection="random", random_state=0)
-
-
-def _lasso_cv_column(x_train, y_column, x_test) -> np.ndarray:
-    with warnings.catch_warnings():  # alpha = 0 and max_iter = 1000 warn, as they did for the paper
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        return paper_lasso_cv().fit(x_train, y_column).predict(x_test)
-
-
-def lasso_cv_predict(x_train, y_train, x_test, n_jobs: int | None = None) -> np.ndarray:
-    """Predictions at ``x_test`` of the paper's LassoCV, fitted output by output."""
-    columns = Parallel(n_jobs=n_jobs)(
-        delayed(_lasso_cv_column)(x_train, y_train[:, j], x_test) for j in range(y_train.shape[1]))
-    return np.column_stack(columns) if columns else np.empty((len(x_test), 0))
+        delayed(_mlp_grid_column)(x[folds[i][0]], y[folds[i][0], j], x[folds[i][1]], grid) for i, j in tasks)
+    out = [np.empty((len(test), y.shape[1])) for _, test in folds]
+    for (i, j), column in zip(tasks, columns):
+        out[i][:, j] = column
+    return out
 
 
 class Fitter:
@@ -100,8 +84,11 @@ class Fitter:
         predictions = np.empty_like(y)
         fold_r2 = np.empty((len(self.folds), y.shape[1]))
         chosen = np.empty((len(self.folds), y.shape[1])) if self.model == "ridge" else None
+        held_out = None  # the grid-searched MLP runs its folds and outputs as one pool of tasks
+        if self.model == "mlp_grid":
+            held_out = mlp_grid_fold_predictions(self.x, y, self.folds, self.n_jobs, self.grid)
         for i, (train, test) in enumerate(self.folds):
-            predictions[test] = self._fold(i, train, test, y, chosen)
+            predictions[test] = held_out[i] if held_out is not None else self._fold(i, train, test, y, chosen)
             fold_r2[i] = r2_columns(y[test], predictions[test])
         return predictions, fold_r2, chosen
 
@@ -117,8 +104,6 @@ class Fitter:
             return np.column_stack([np.ones(len(test)), scores_test]) @ coef
         if self.model == "lasso_cv":
             return lasso_cv_predict(self.x[train], y[train], self.x[test], self.n_jobs)
-        if self.model == "mlp_grid":
-            return mlp_grid_predict(self.x[train], y[train], self.x[test], self.n_jobs, self.grid)
         if self.model == "lasso":
             fit = Lasso(alpha=self.lasso_alpha, max_iter=10_000).fit(self.x[train], y[train])
         else:

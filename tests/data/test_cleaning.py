@@ -59,3 +59,39 @@ def test_vectorised_interpolation_equals_pandas(direction):
     cleaned = cleaning.interpolate_missing(rs.Profiles.from_frame(frame, "cp", "pert"), direction=direction)
     np.testing.assert_allclose(cleaned.data[[f"Cells_{i}" for i in range(30)]].to_numpy(), expected,
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cleaning_in_the_frames_own_buffer_equals_cleaning_a_copy(dtype):
+    """inplace=True (what read_profiles uses) works in the reader's matrix; the result is the same table,
+    built here with pandas step by step. 9,000 rows: the row-block scans cross block edges."""
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(9000, 12)).astype(dtype)
+    values[rng.random(values.shape) < 0.01] = np.nan
+    values[100, 2], values[8000, 9] = np.inf, -np.inf
+    values[:, 4] = 3.0  # flat: dropped
+    values[rng.random(9000) < 0.2, 7] = np.nan  # sparse: dropped
+    names = [f"Cells_{i}" for i in range(12)]
+    meta = pd.DataFrame({"pert": rng.choice(list("abc"), 9000)})
+    frame = pd.concat([meta, pd.DataFrame(values.copy(), columns=names, copy=False)], axis=1, copy=False)
+    own = rs.Profiles.from_frame(frame, "cp", "pert", copy=False)
+    assert cleaning.writable_block(frame, names) is not None  # the buffer is reachable in place
+    cleaned = rs.clean_profiles(own, inplace=True)
+    expected = pd.DataFrame(values, columns=names).replace([np.inf, -np.inf], np.nan)
+    expected = expected.drop(columns=["Cells_4", "Cells_7"]).interpolate(method="linear", axis=0)
+    assert list(cleaned.features) == list(expected.columns)
+    assert cleaned.data[list(cleaned.features)].dtypes.eq(dtype).all()
+    np.testing.assert_allclose(cleaned.data[list(cleaned.features)].to_numpy(), expected.to_numpy(),
+                               rtol=1e-6, atol=1e-6 if dtype == np.float32 else 1e-12)
+    copied = rs.clean_profiles(rs.Profiles.from_frame(pd.DataFrame(values, columns=names).assign(pert="p"), "cp",
+                                                      "pert"))
+    np.testing.assert_array_equal(copied.data[list(copied.features)].to_numpy(),
+                                  cleaned.data[list(cleaned.features)].to_numpy())
+
+
+def test_columns_are_compacted_in_place():
+    values = np.arange(5000 * 6, dtype=float).reshape(5000, 6)
+    expected = values[:, [0, 2, 5]].copy()
+    kept = cleaning.compact_columns(values, np.array([True, False, True, False, False, True]))
+    assert np.shares_memory(kept, values)
+    np.testing.assert_array_equal(kept, expected)

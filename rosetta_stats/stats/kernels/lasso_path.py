@@ -1,0 +1,174 @@
+"""scikit-learn's lasso coordinate descent for many outputs at once, step for step.
+
+With ``selection="random"`` and ``random_state=0`` scikit-learn visits the
+coordinates in an order that does not depend on the data: every call to its
+path draws one seed per alpha from a fresh ``RandomState(0)``, and the
+coordinate of each step comes from a 32-bit xorshift generator started at that
+seed. All outputs (genes) and all folds therefore walk the same order.
+
+* ``alpha > 0``: each output runs scikit-learn's own Cython routine on a Gram
+  matrix and a warm start shared along the path (no per-output Gram, no
+  estimator overhead); the routine releases the GIL, so outputs run on threads.
+* ``alpha = 0``: the update is linear, and one epoch of random-order
+  Gauss-Seidel is one lower-triangular solve. The epoch is solved for every
+  output at once (BLAS 3), with scikit-learn's stopping rule applied per
+  output. It matches the sequential sweep to rounding.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from scipy import sparse
+from scipy.linalg import solve_triangular
+
+RAND_R_MAX = 0x7FFFFFFF
+_MASK = 0xFFFFFFFF
+
+
+def path_seeds(n_alphas: int, random_state: int = 0) -> list[int]:
+    """The seed scikit-learn's coordinate descent draws for each alpha of one path (in path order)."""
+    rng = np.random.RandomState(random_state)
+    return [int(rng.randint(0, RAND_R_MAX)) for _ in range(n_alphas)]
+
+
+@functools.lru_cache(maxsize=8)
+def coordinate_order(n_features: int, seed: int, n_epochs: int) -> np.ndarray:
+    """The coordinates scikit-learn visits, epoch by epoch (n_epochs x n_features), from ``seed``."""
+    state = seed or 1
+    out = np.empty(n_epochs * n_features, dtype=np.int64)
+    modulus = RAND_R_MAX + 1
+    for k in range(len(out)):
+        state ^= (state << 13) & _MASK
+        state ^= state >> 17
+        state ^= (state << 5) & _MASK
+        out[k] = (state % modulus) % n_features
+    out = out.reshape(n_epochs, n_features)
+    out.setflags(write=False)
+    return out
+
+
+def lasso_path_columns(gram: np.ndarray, xy: np.ndarray, y: np.ndarray, alphas, max_iter: int = 1000,
+                       tol: float = 1e-4, random_state: int = 0, threads: int | None = None) -> np.ndarray:
+    """Coefficients (alphas x features x outputs) of scikit-learn's ``lasso_path`` with a Gram matrix.
+
+    ``gram`` = X'X and ``xy`` = X'Y of centred training data, ``y`` the centred
+    outputs (their norms set the tolerance), ``alphas`` in path order
+    (decreasing) on the scale of ``Lasso`` (multiplied by n here).
+    """
+    from sklearn.linear_model import _cd_fast
+
+    gram = np.ascontiguousarray(gram, dtype=np.float64)
+    n, n_outputs = y.shape
+    alphas = np.asarray(alphas, dtype=float)
+    seeds = path_seeds(len(alphas), random_state)
+    coefs = np.zeros((len(alphas), gram.shape[0], n_outputs))
+    positive = np.flatnonzero(alphas > 0)
+    if positive.size and np.any(np.diff(alphas) > 0):
+        raise ValueError("alphas must be in decreasing order, as in a path")
+
+    def one_output(j):
+        rng = np.random.RandomState(random_state)
+        w = np.zeros(gram.shape[0])
+        q, target = np.ascontiguousarray(xy[:, j]), np.ascontiguousarray(y[:, j])
+        for i in positive:
+            w, *_ = _cd_fast.enet_coordinate_descent_gram(w, alphas[i] * n, 0.0, gram, q, target, max_iter, tol,
+                                                         rng, True, False)
+            coefs[i, :, j] = w
+
+    if positive.size:
+        with ThreadPoolExecutor(thread_count(threads)) as pool:
+            list(pool.map(one_output, range(n_outputs)))
+    zero = np.flatnonzero(alphas == 0)
+    if zero.size:
+        start = coefs[zero[0] - 1] if zero[0] > 0 else np.zeros_like(coefs[0])
+        coefs[zero[0]] = gauss_seidel(gram, xy, start, np.einsum("ij,ij->j", y, y), seeds[zero[0]], max_iter, tol)
+    return coefs
+
+
+def gauss_seidel(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_norm2: np.ndarray, seed: int,
+                 max_iter: int = 1000, tol: float = 1e-4) -> np.ndarray:
+    """Unpenalised random-order coordinate descent (alpha = 0) for every output column at once.
+
+    Each epoch visits the coordinates of ``coordinate_order`` (repeats
+    included): step k sets ``delta_k = r[s_k] / Q[s_k, s_k]`` with the residual
+    correlations ``r = q - Q w`` as left by the steps before it, so the deltas
+    solve a lower-triangular system with entries ``Q[s_k, s_m]``. After each
+    epoch an output stops under scikit-learn's rule: when its largest step is
+    below ``tol`` times its largest coefficient, the duality gap (half the
+    residual sum of squares when alpha = 0) is compared with ``tol * ||y||^2``.
+    """
+    p, n_outputs = start.shape
+    w = np.array(start, dtype=np.float64)
+    diag = np.diag(gram)
+    orders = coordinate_order(p, seed, max_iter)
+    active = np.arange(n_outputs)
+    wa, ra = w.copy(), xy - gram @ w
+    limit = tol * y_norm2
+    for epoch in range(max_iter):
+        steps = orders[epoch][diag[orders[epoch]] != 0]
+        if steps.size == 0:
+            break
+        delta = solve_triangular(np.tril(gram[np.ix_(steps, steps)]), ra[steps], lower=True, check_finite=False)
+        start_rows = wa[steps]
+        wa += _scatter(steps, p) @ delta
+        ra -= gram[:, steps] @ delta
+        check = _stop_check(steps, start_rows, delta, tol, last=epoch == max_iter - 1)
+        if not check.any():
+            continue
+        cols = np.flatnonzero(check)
+        done = cols[_gap(wa[:, cols], ra[:, cols], xy[:, active[cols]], y_norm2[active[cols]])
+                    < limit[active[cols]]]
+        if done.size:
+            w[:, active[done]] = wa[:, done]
+            keep = np.setdiff1d(np.arange(len(active)), done)
+            active, wa, ra = active[keep], wa[:, keep], ra[:, keep]
+            if active.size == 0:
+                break
+    w[:, active] = wa
+    return w
+
+
+def _scatter(steps: np.ndarray, p: int) -> sparse.csr_matrix:
+    """The p x k matrix adding each step's change to its coordinate (repeats add up)."""
+    return sparse.csr_matrix((np.ones(len(steps)), (steps, np.arange(len(steps)))), shape=(p, len(steps)))
+
+
+def _stop_check(steps, start_rows, delta, tol, last: bool) -> np.ndarray:
+    """Per output: scikit-learn's test for checking the gap (largest step small against largest coefficient)."""
+    values = delta.copy()  # the coefficient after each step: its start (or its previous step) plus the change
+    seen: dict[int, int] = {}
+    first, later, previous = [], [], []
+    for k, s in enumerate(steps.tolist()):
+        if s in seen:
+            later.append(k)
+            previous.append(seen[s])
+        else:
+            first.append(k)
+        seen[s] = k
+    values[first] += start_rows[first]
+    for k, m in zip(later, previous):  # repeats are few (a coordinate drawn twice in an epoch)
+        values[k] += values[m]
+    w_max = np.abs(values).max(axis=0)
+    d_w_max = np.abs(delta).max(axis=0)
+    if last:
+        return np.ones(delta.shape[1], dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (w_max == 0) | (d_w_max / w_max < tol)
+
+
+def _gap(w, r, q, y_norm2) -> np.ndarray:
+    """The duality gap at alpha = 0 per output, from the coefficients and the residual correlations r = q - Qw."""
+    qw = np.einsum("ij,ij->j", q, w)
+    rss = y_norm2 - qw - np.einsum("ij,ij->j", w, r)  # ||y||^2 + w'Qw - 2 q'w
+    dual = np.abs(r).max(axis=0)
+    return np.where(dual > 0, 0.5 * rss, rss - y_norm2 + qw)
+
+
+def thread_count(requested: int | None) -> int:
+    """``requested`` threads, or one per core when it is None or not positive (joblib's -1)."""
+    if requested and requested > 0:
+        return requested
+    return os.cpu_count() or 1
