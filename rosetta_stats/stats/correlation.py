@@ -23,8 +23,9 @@ from .paired_inputs import paired_matrices
 from ..common.validation import check_choice
 from ..data.gene_symbols import gene_symbols
 from ..results.base import ResultShape
+from .kernels.canonical import cross_products, fold_sides, heldout_canonical, permuted_canonical
 from .kernels.mantel import mantel_statistics, standardized_similarity
-from .kernels.regression import pearson_columns, standardize_columns
+from .kernels.regression import standardize_columns
 from .kernels.sampling import group_means, group_permutation, has_groups
 from .multiple_testing import bh_qvalues
 from .parallel import map_blocks
@@ -130,33 +131,6 @@ class CanonicalResult(ResultShape):
         return "\n".join(lines)
 
 
-def _whitened_pcs(train: np.ndarray, test: np.ndarray, k: int):
-    mean = train.mean(axis=0)
-    _, s, vt = np.linalg.svd(train - mean, full_matrices=False)
-    k = min(k, int((s > s[0] * 1e-10).sum()))
-    scale = s[:k] / np.sqrt(len(train) - 1)
-    return (train - mean) @ vt[:k].T / scale, (test - mean) @ vt[:k].T / scale
-
-
-def _heldout_canonical(x, y, folds, n_components, n_pcs) -> np.ndarray:
-    """Held-out correlation of each canonical pair, per fold (folds x components)."""
-    out = np.full((len(folds), n_components), np.nan)
-    for i, (train, test) in enumerate(folds):
-        x_train, x_test = _whitened_pcs(x[train], x[test], n_pcs)
-        y_train, y_test = _whitened_pcs(y[train], y[test], n_pcs)
-        cross = x_train.T @ y_train / (len(train) - 1)
-        a, _, bt = np.linalg.svd(cross, full_matrices=False)
-        k = min(n_components, a.shape[1])
-        out[i, :k] = pearson_columns(x_test @ a[:, :k], y_test @ bt[:k].T)
-    return out
-
-
-def _permuted_canonical(permutations, x, y, folds, n_components, n_pcs) -> np.ndarray:
-    """Mean held-out canonical correlations for each permutation of the rows of y."""
-    return np.array([np.nanmean(_heldout_canonical(x, y[p], folds, n_components, n_pcs), axis=0)
-                     for p in permutations]).reshape(len(permutations), n_components)
-
-
 def canonical_correlation(cp, ge=None, key: str | None = None, n_components: int = 5, n_splits: int = 5,
                           n_permutations: int = 100, n_pcs: int = 20, groups=None, seed: int | None = 0,
                           drop_controls: bool = True, progress: bool = False, client=None) -> CanonicalResult:
@@ -174,12 +148,15 @@ def canonical_correlation(cp, ge=None, key: str | None = None, n_components: int
     if n_groups < n_splits:
         raise ValueError(f"fewer groups ({n_groups}) than folds (n_splits={n_splits})")
     folds = list(GroupKFold(n_splits=n_splits).split(m.cp, groups=m.groups))
-    observed = _heldout_canonical(m.cp, m.ge, folds, n_components, n_pcs)
+    x_sides = fold_sides(m.cp, folds, n_pcs)  # the Cell Painting side never moves
+    y = m.ge - m.ge.mean(axis=0)  # centred: a shift changes no component, and the fold products subtract cleanly
+    observed = heldout_canonical(x_sides, y, folds, n_components, n_pcs)
     rng = np.random.default_rng(seed)
     permutations = [group_permutation(m.groups, rng) for _ in range(n_permutations)]
     chunks = [permutations[i:i + 10] for i in range(0, n_permutations, 10)]
-    shared = {"x": m.cp, "y": m.ge, "folds": folds, "n_components": n_components, "n_pcs": n_pcs}
-    blocks = map_blocks(_permuted_canonical, chunks, shared, client, progress=progress, desc="permutations (CCA)")
+    shared = {"x_sides": x_sides, "y": y, "folds": folds, "n_components": n_components, "n_pcs": n_pcs,
+              "products": cross_products(y) if n_permutations else None}
+    blocks = map_blocks(permuted_canonical, chunks, shared, client, progress=progress, desc="permutations (CCA)")
     null = np.vstack(blocks) if blocks else np.empty((0, n_components))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: components beyond the rank

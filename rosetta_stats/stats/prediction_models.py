@@ -27,7 +27,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.neural_network import MLPRegressor
 
 from .lasso_cv import lasso_cv_predict
-from .kernels.regression import RidgeBasis, gcv_alphas, r2_columns, ridge_predict
+from .kernels.regression import RidgeBasis, r2_columns, ridge_gcv_predict
 
 PAPER_MLP_GRID = {
     "max_iter": [10, 100, 300, 500],
@@ -71,6 +71,8 @@ class Fitter:
         self.grid = None  # mlp_grid: the paper's grid unless a smaller one is set
         self.seed, self.alphas, self.lasso_alpha = seed, alphas, lasso_alpha
         self.bases = [RidgeBasis.fit(x[train]) for train, _ in folds] if model == "ridge" else None
+        # the held-out rows in each fold's basis: the same for every permutation
+        self.projected = [b.project(x[test]) for b, (_, test) in zip(self.bases, folds)] if self.bases else None
         self.components = None
         if model == "pcr":
             self.components = []
@@ -94,9 +96,8 @@ class Fitter:
 
     def _fold(self, i, train, test, y, chosen):
         if self.model == "ridge":
-            best, _ = gcv_alphas(self.bases[i], y[train], self.alphas)
-            chosen[i] = best
-            return ridge_predict(self.bases[i], y[train], self.x[test], best)
+            chosen[i], predicted = ridge_gcv_predict(self.bases[i], y[train], self.projected[i], self.alphas)
+            return predicted
         if self.model == "pcr":
             scores_train, scores_test = self.components[i]
             design = np.column_stack([np.ones(len(train)), scores_train])

@@ -41,12 +41,19 @@ class RidgeBasis:
         return cls(x_mean, u[:, keep], s[keep], vt[keep])
 
 
-def gcv_alphas(basis: RidgeBasis, y: np.ndarray, alphas) -> tuple[np.ndarray, np.ndarray]:
-    """The GCV-best penalty of each output column and the (alphas x outputs) GCV table."""
-    alphas = np.asarray(alphas, dtype=float)
-    n = y.shape[0]
-    yc = y - y.mean(axis=0)
-    rotated = basis.u.T @ yc  # rank x outputs
+    def project(self, x_new: np.ndarray) -> np.ndarray:
+        """New inputs in the basis (new x rank); fixed per fold, so computed once for every output set."""
+        return (x_new - self.x_mean) @ self.vt.T
+
+
+def _rotated(basis: RidgeBasis, y: np.ndarray):
+    y_mean = y.mean(axis=0)
+    yc = y - y_mean
+    return yc, y_mean, basis.u.T @ yc  # rank x outputs: the one large product per output set
+
+
+def _gcv_table(basis: RidgeBasis, yc: np.ndarray, rotated: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    n = yc.shape[0]
     outside = np.einsum("ij,ij->j", yc, yc) - np.einsum("ij,ij->j", rotated, rotated)
     s2 = basis.s**2
     shrink = alphas[:, None] / (s2[None, :] + alphas[:, None])  # alphas x rank
@@ -54,22 +61,42 @@ def gcv_alphas(basis: RidgeBasis, y: np.ndarray, alphas) -> tuple[np.ndarray, np
     df = 1.0 + (s2[None, :] / (s2[None, :] + alphas[:, None])).sum(axis=1)  # + 1: the intercept
     residual_df = n - df
     with np.errstate(divide="ignore", invalid="ignore"):
-        gcv = np.where(residual_df[:, None] > 1e-9 * n, n * rss / residual_df[:, None] ** 2, np.inf)
+        return np.where(residual_df[:, None] > 1e-9 * n, n * rss / residual_df[:, None] ** 2, np.inf)
+
+
+def gcv_alphas(basis: RidgeBasis, y: np.ndarray, alphas) -> tuple[np.ndarray, np.ndarray]:
+    """The GCV-best penalty of each output column and the (alphas x outputs) GCV table."""
+    alphas = np.asarray(alphas, dtype=float)
+    yc, _, rotated = _rotated(basis, y)
+    gcv = _gcv_table(basis, yc, rotated, alphas)
     return alphas[np.argmin(gcv, axis=0)], gcv
 
 
-def ridge_predict(basis: RidgeBasis, y: np.ndarray, x_new: np.ndarray, alpha_per_output) -> np.ndarray:
-    """Predictions at ``x_new`` of ridge fits of every output column with its own penalty."""
-    alpha_per_output = np.broadcast_to(np.asarray(alpha_per_output, dtype=float), (y.shape[1],))
-    y_mean = y.mean(axis=0)
-    rotated = basis.u.T @ (y - y_mean)  # rank x outputs
-    projected = (x_new - basis.x_mean) @ basis.vt.T  # new x rank
-    out = np.empty((x_new.shape[0], y.shape[1]))
+def _predict_rotated(basis: RidgeBasis, rotated, y_mean, projected, alpha_per_output) -> np.ndarray:
+    out = np.empty((projected.shape[0], rotated.shape[1]))
     for alpha in np.unique(alpha_per_output):  # a handful of distinct penalties
         cols = np.flatnonzero(alpha_per_output == alpha)
         factor = basis.s / (basis.s**2 + alpha)
         out[:, cols] = (projected * factor) @ rotated[:, cols]
     return out + y_mean
+
+
+def ridge_predict(basis: RidgeBasis, y: np.ndarray, x_new: np.ndarray, alpha_per_output) -> np.ndarray:
+    """Predictions at ``x_new`` of ridge fits of every output column with its own penalty."""
+    alpha_per_output = np.broadcast_to(np.asarray(alpha_per_output, dtype=float), (y.shape[1],))
+    _, y_mean, rotated = _rotated(basis, y)
+    return _predict_rotated(basis, rotated, y_mean, basis.project(x_new), alpha_per_output)
+
+
+def ridge_gcv_predict(basis: RidgeBasis, y: np.ndarray, projected: np.ndarray, alphas):
+    """Each output's GCV penalty and the predictions at the projected new inputs, from one rotation of y.
+
+    Equal to ``gcv_alphas`` followed by ``ridge_predict``, without rotating y twice.
+    """
+    alphas = np.asarray(alphas, dtype=float)
+    yc, y_mean, rotated = _rotated(basis, y)
+    best = alphas[np.argmin(_gcv_table(basis, yc, rotated, alphas), axis=0)]
+    return best, _predict_rotated(basis, rotated, y_mean, projected, best)
 
 
 def r2_columns(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
