@@ -26,34 +26,37 @@ def _from_covariance(scatter: np.ndarray, k: int):
     d = scatter.shape[0]
     k = min(k, d)
     values, vectors = eigh(scatter, subset_by_index=[d - k, d - 1], check_finite=False)
-    values, vectors = values[::-1], vectors[:, ::-1]
+    values = values[::-1]
     if not values[0] > 0 or values[-1] < values[0] * _EIGEN_FLOOR:
         return None  # rank-deficient within the top k: the SVD's rank rule decides
-    return np.sqrt(values), vectors.T
+    return np.sqrt(values), np.ascontiguousarray(vectors.T[::-1])  # contiguous: BLAS takes no reversed strides
 
 
-def whitened_pcs(train: np.ndarray, test: np.ndarray, k: int, scatter: np.ndarray | None = None,
-                 mean: np.ndarray | None = None):
-    """Training and held-out rows on the top k whitened principal components of the training rows.
+def principal_axes(rows, k: int, mean: np.ndarray, scatter: np.ndarray | None = None):
+    """(singular values, axes: k x columns) of the training rows centred on ``mean``.
 
-    ``scatter``/``mean``: the training rows' centred cross-product and mean when
-    already known (the permutation null builds them by subtraction).
+    ``rows`` may be a function returning them: the permutation null passes
+    the scatter and gathers the rows only if the SVD route is needed.
     """
-    n, d = train.shape
-    mean = train.mean(axis=0) if mean is None else mean
-    found = None
-    if n > d:
-        if scatter is None:
-            centred = train - mean
+    if scatter is None:
+        data = rows() if callable(rows) else rows
+        if data.shape[0] > data.shape[1]:
+            centred = data - mean
             scatter = centred.T @ centred
-        found = _from_covariance(scatter, k)
-    if found is None:
-        _, s, vt = np.linalg.svd(train - mean, full_matrices=False)
-        k = min(k, int((s > s[0] * 1e-10).sum()))
-        s, vt = s[:k], vt[:k]
-    else:
-        s, vt = found
-    scale = s / np.sqrt(n - 1)
+    found = _from_covariance(scatter, k) if scatter is not None else None
+    if found is not None:
+        return found
+    data = rows() if callable(rows) else rows
+    _, s, vt = np.linalg.svd(data - mean, full_matrices=False)
+    k = min(k, int((s > s[0] * 1e-10).sum()))
+    return s[:k], vt[:k]
+
+
+def whitened_pcs(train: np.ndarray, test: np.ndarray, k: int):
+    """Training and held-out rows on the top k whitened principal components of the training rows."""
+    mean = train.mean(axis=0)
+    s, vt = principal_axes(train, k, mean)
+    scale = s / np.sqrt(len(train) - 1)
     return (train - mean) @ vt.T / scale, (test - mean) @ vt.T / scale
 
 
@@ -79,18 +82,29 @@ def heldout_canonical(x_sides: list, y: np.ndarray, folds, n_components: int, n_
     out = np.full((len(folds), n_components), np.nan)
     for i, (train, test) in enumerate(folds):
         x_train, x_test = x_sides[i]
-        y_train, y_test = y[rows[train]], y[rows[test]]
-        scatter = mean = None
         if products is not None and len(train) > y.shape[1]:
-            total, column_sums = products
-            mean = (column_sums - y_test.sum(axis=0)) / len(train)
-            scatter = total - y_test.T @ y_test - len(train) * np.outer(mean, mean)
-        y_train, y_test = whitened_pcs(y_train, y_test, n_pcs, scatter, mean)
+            y_train, y_test = _permuted_side(y, rows, train, test, n_pcs, products)
+        else:
+            y_train, y_test = whitened_pcs(y[rows[train]], y[rows[test]], n_pcs)
         cross = x_train.T @ y_train / (len(train) - 1)
         a, _, bt = np.linalg.svd(cross, full_matrices=False)
         k = min(n_components, a.shape[1])
         out[i, :k] = pearson_columns(x_test @ a[:, :k], y_test @ bt[:k].T)
     return out
+
+
+def _permuted_side(y, rows, train, test, k, products):
+    """``whitened_pcs`` of y's permuted fold without gathering its training rows: their scatter is the
+    whole table's less the held-out rows', and their projection is a gather of y's projection."""
+    total, column_sums = products
+    held_out = y[rows[test]]
+    mean = (column_sums - held_out.sum(axis=0)) / len(train)
+    scatter = total - held_out.T @ held_out - len(train) * np.outer(mean, mean)
+    s, vt = principal_axes(lambda: y[rows[train]], k, mean, scatter)
+    scale = s / np.sqrt(len(train) - 1)
+    shift = mean @ vt.T
+    projected = y @ vt.T  # every row once (n x k): cheaper than centring the n_train x columns rows
+    return (projected[rows[train]] - shift) / scale, (held_out @ vt.T - shift) / scale
 
 
 def permuted_canonical(permutations, x_sides, y, folds, n_components, n_pcs, products) -> np.ndarray:

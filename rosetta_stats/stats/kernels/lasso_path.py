@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg import solve_triangular
+from scipy.linalg.blas import dtrsm
 
 RAND_R_MAX = 0x7FFFFFFF
 _MASK = 0xFFFFFFFF
@@ -111,10 +111,11 @@ def gauss_seidel(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_norm2: n
         steps = orders[epoch][diag[orders[epoch]] != 0]
         if steps.size == 0:
             break
-        delta = solve_triangular(np.tril(gram[np.ix_(steps, steps)]), ra[steps], lower=True, check_finite=False)
+        delta = _lower_solve(gram[np.ix_(steps, steps)], ra[steps])
         start_rows = wa[steps]
-        wa += _scatter(steps, p) @ delta
-        ra -= gram[:, steps] @ delta
+        touched, change = _per_coordinate(steps, delta)
+        wa[touched] += change
+        ra -= gram[:, touched] @ change
         check = _stop_check(steps, start_rows, delta, tol, last=epoch == max_iter - 1)
         if not check.any():
             continue
@@ -131,9 +132,21 @@ def gauss_seidel(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_norm2: n
     return w
 
 
-def _scatter(steps: np.ndarray, p: int) -> sparse.csr_matrix:
-    """The p x k matrix adding each step's change to its coordinate (repeats add up)."""
-    return sparse.csr_matrix((np.ones(len(steps)), (steps, np.arange(len(steps)))), shape=(p, len(steps)))
+def _lower_solve(block: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve tril(block) @ delta = rhs (block k x k, rhs k x outputs, both C-ordered) with one BLAS call.
+
+    Transposed, the system reads delta' tril(block)' = rhs', and the C-ordered
+    arrays are Fortran-ordered transposes already: no copies.
+    """
+    return dtrsm(1.0, block.T, rhs.T, side=1, lower=0, trans_a=0, overwrite_b=1).T
+
+
+def _per_coordinate(steps: np.ndarray, delta: np.ndarray):
+    """(coordinates touched, their total change): a coordinate drawn twice in an epoch adds both steps."""
+    touched, inverse = np.unique(steps, return_inverse=True)
+    adder = sparse.csr_matrix((np.ones(len(steps)), (inverse, np.arange(len(steps)))),
+                              shape=(len(touched), len(steps)))
+    return touched, adder @ delta
 
 
 def _stop_check(steps, start_rows, delta, tol, last: bool) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Held-out CCA kernels: the covariance route and the permutation shortcut against the plain SVD route."""
 import numpy as np
 
-from rosetta_stats.stats.kernels.canonical import (cross_products, heldout_canonical, whitened_pcs)
+from rosetta_stats.stats.kernels.canonical import cross_products, heldout_canonical, whitened_pcs
 
 
 def _svd_whitened(train, test, k):
