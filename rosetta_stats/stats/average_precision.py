@@ -29,7 +29,8 @@ import pandas as pd
 from ..common.validation import check_choice, rows_matching
 from ..data.profiles import Profiles
 from ..results.base import ResultShape
-from .kernels.ranking import average_precision_of_groups, group_columns, random_average_precision
+from .kernels.ranking import (average_precision_among_all, average_precision_of_groups, group_columns,
+                              random_average_precision)
 from .kernels.sampling import distinct_draws
 from .kernels.similarity import row_range, unit_rows
 from .multiple_testing import bh_qvalues
@@ -145,12 +146,12 @@ def mean_average_precision(
     others = negatives == "others"
     if others:
         reference = units
-        excluded = lambda rows: group_columns(codes[rows][:, None], starts, counts)  # noqa: E731
+        ap, n_neg = average_precision_among_all(units, codes, starts, counts)
     else:
-        reference, excluded = units_all[control & usable], None
+        reference = units_all[control & usable]
         if not len(reference):
             raise ValueError("every negative-control row is constant or holds NaN/inf")
-    ap, n_neg = average_precision_of_groups(units, starts, counts, reference, excluded)
+        ap, n_neg = average_precision_of_groups(units, starts, counts, reference)
     sums = np.bincount(codes, weights=np.nan_to_num(ap), minlength=len(names))
     map_values = np.where(counts >= 2, sums / np.maximum(counts, 1), np.nan)
     n_negatives = np.full(len(names), np.nan)

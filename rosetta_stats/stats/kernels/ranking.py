@@ -87,5 +87,82 @@ def average_precision_of_groups(units, starts, counts, negatives, excluded=None,
     return ap, n_negatives
 
 
+def average_precision_among_all(units, codes, starts, counts, block_rows: int = 2048):
+    """AP of every row retrieving its group's other rows, all rows of other groups being negatives.
+
+    The same numbers as ``average_precision_of_groups(units, ..., negatives=units)``
+    with each row's own group left out, for half the matrix products: the
+    similarity matrix is symmetric, so each block above the diagonal is
+    computed once and counted for its rows and for its columns. ``codes``:
+    group of each row (rows sorted by group, as ``starts``/``counts`` say).
+    Returns (ap per row, number of negatives per row); rows of groups of < 2 are NaN.
+    """
+    n = len(units)
+    size = counts[codes]
+    thresholds, positives_above = _group_thresholds(units, starts, counts, block_rows)
+    negatives_above = np.zeros_like(thresholds)
+    edges = list(range(0, n, block_rows)) + [n]
+    for i, (a, a_end) in enumerate(zip(edges[:-1], edges[1:])):
+        rows_a = slice(a, a_end)
+        for b, b_end in zip(edges[i:-1], edges[i + 1:]):
+            rows_b = slice(b, b_end)
+            similarity = units[rows_a] @ units[rows_b].T
+            _exclude_own_group(similarity, a, b, b_end, codes, starts, counts)
+            negatives_above[rows_a] += _count_at_least(similarity, thresholds[rows_a])
+            if b != a:
+                negatives_above[rows_b] += _count_at_least(similarity.T, thresholds[rows_b])
+    with np.errstate(invalid="ignore"):
+        precision = positives_above / (positives_above + negatives_above)
+    ap = np.full(n, np.nan)
+    for k in np.unique(size[size >= 2]):
+        rows = size == k
+        ap[rows] = precision[rows, :k - 1].mean(axis=1)
+    return ap, np.where(size >= 2, n - size, np.nan).astype(float)
+
+
+def _group_thresholds(units, starts, counts, block_rows):
+    """Per row (padded to the largest group): its positives' similarities less the tie tolerance
+    (+inf where a row has fewer positives), and how many positives reach each of them."""
+    n = len(units)
+    width = max(int(counts.max()) - 1, 1) if len(counts) else 1
+    thresholds = np.full((n, width), np.inf)
+    positives_above = np.zeros((n, width))
+    for k in np.unique(counts[counts >= 2]):
+        groups = np.flatnonzero(counts == k)
+        rows = starts[groups][:, None] + np.arange(k)
+        off_diagonal = ~np.eye(k, dtype=bool)
+        for g in range(0, len(groups), max(1, block_rows // k)):
+            block = rows[g:g + max(1, block_rows // k)]
+            members = units[block]
+            positives = np.einsum("gif,gjf->gij", members, members)[:, off_diagonal].reshape(-1, k - 1)
+            flat = block.ravel()
+            low = positives - TIE_TOLERANCE
+            thresholds[flat, :k - 1] = low
+            positives_above[flat, :k - 1] = (positives[:, None, :] >= low[:, :, None]).sum(axis=2)
+    return thresholds, positives_above
+
+
+def _exclude_own_group(similarity, a, b, b_end, codes, starts, counts) -> None:
+    """Mark the pairs of one group in the block (rows from a, columns b to b_end) as non-candidates."""
+    block_codes = codes[a:a + similarity.shape[0]]
+    if starts[block_codes[-1]] + counts[block_codes[-1]] <= b:
+        return  # groups are contiguous: none reaches the column block
+    rows, columns = group_columns(block_codes[:, None], starts, counts)
+    inside = (columns >= b) & (columns < b_end)
+    similarity[rows[inside], columns[inside] - b] = EXCLUDED
+
+
+def _count_at_least(similarity, thresholds) -> np.ndarray:
+    """For each row, how many entries reach each of its thresholds (rows x thresholds)."""
+    out = np.zeros(thresholds.shape)
+    for j in range(thresholds.shape[1]):
+        live = np.isfinite(thresholds[:, j])
+        if live.all():
+            out[:, j] = np.count_nonzero(similarity >= thresholds[:, j:j + 1], axis=1)
+        elif live.any():
+            out[live, j] = np.count_nonzero(similarity[live] >= thresholds[live, j:j + 1], axis=1)
+    return out
+
+
 # the name earlier versions used
 replicate_average_precision = average_precision_of_groups
