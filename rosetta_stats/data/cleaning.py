@@ -104,10 +104,12 @@ def _interpolate(features: _Features, direction: str) -> None:
     if not n_missing:
         return
     columns = np.flatnonzero(counts)  # only these are interpolated
-    for start in range(0, len(columns), 64):  # blocks of columns bound the index arrays' memory
-        block = columns[start:start + 64]
-        features.values[:, block] = interpolate_down(features.values[:, block], direction)
-    left = int(_nan_counts(features.values[:, columns]).sum())
+    left = 0
+    for start in range(0, len(columns), 32):  # blocks of columns bound the index arrays' memory
+        block = columns[start:start + 32]
+        filled = interpolate_down(features.values[:, block], direction)
+        left += int(np.isnan(filled).sum())
+        features.values[:, block] = filled
     note = f"interpolated {n_missing - left} missing values ({direction})"
     if left:
         note += f"; {left} before a column's first value stay NaN"

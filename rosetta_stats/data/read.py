@@ -13,6 +13,7 @@ already has is ever overwritten.
 from __future__ import annotations
 
 import contextlib
+import mmap
 import csv
 import gzip
 import os
@@ -34,7 +35,7 @@ from .registry import RELEASES, get_dataset
 
 CP_LEVELS = ("augmented", "normalized", "normalized_variable_selected")
 COMPOUND_COLUMN = "compound"
-CSV_CHUNK_ROWS = 10_000
+CSV_CHUNK_ROWS = 1_000
 MATCH_KEY_COLUMN = "match_key"
 
 
@@ -111,7 +112,7 @@ def _read_csv_in_chunks(path: Path, features: list[str], types: dict | None, dty
         if features and types is None and not chunk.dtypes[features].map(lambda t: t.kind in "fiu").all():
             return pd.read_csv(path, low_memory=False)  # text among the features: read whole, checked later
         if features:
-            blocks.append(feature_matrix(chunk, features, dtype=dtype))
+            blocks.append(_in_own_pages(feature_matrix(chunk, features, dtype=dtype)))
             metadata.append(chunk.drop(columns=features))
         else:
             metadata.append(chunk)
@@ -132,6 +133,15 @@ def _read_csv_in_chunks(path: Path, features: list[str], types: dict | None, dty
     matrix = _stack_releasing(blocks)
     frame = pd.concat([meta, pd.DataFrame(matrix, columns=features, copy=False)], axis=1, copy=False)
     return frame if list(frame.columns) == columns else frame[columns]
+
+
+def _in_own_pages(block: np.ndarray) -> np.ndarray:
+    """``block`` copied into an anonymous memory map of its own, which goes back to the system the
+    moment it is dropped (chunk-sized heap blocks would stay in the process after the stacking)."""
+    pages = mmap.mmap(-1, max(block.nbytes, 1))
+    out = np.frombuffer(pages, dtype=block.dtype, count=block.size).reshape(block.shape)
+    out[...] = block
+    return out
 
 
 def _stack_releasing(blocks: list[np.ndarray]) -> np.ndarray:
