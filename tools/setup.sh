@@ -12,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 APT_PACKAGES=(
   python3-venv python3-pip python3-setuptools python3-wheel
-  python3-numpy python3-pandas python3-scipy python3-statsmodels python3-sklearn
+  python3-numpy python3-pandas python3-scipy python3-statsmodels python3-sklearn python3-threadpoolctl
   python3-matplotlib python3-tqdm python3-rpy2 python3-imblearn python3-pytest python3-hypothesis
   libopenblas0-pthread
   r-base-core r-cran-dplyr r-cran-dbplyr r-cran-dbi r-cran-rsqlite r-cran-tibble

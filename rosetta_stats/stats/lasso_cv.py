@@ -16,7 +16,6 @@ rows than features), the outputs are fitted one by one with ``LassoCV``.
 from __future__ import annotations
 
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -24,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LassoCV
 from sklearn.model_selection import KFold
 
-from .kernels.lasso_path import gauss_seidel, lasso_path_columns, path_seeds, thread_count
+from .kernels.lasso_path import gauss_seidel, lasso_path_columns, path_seeds, per_output_threads
 
 PAPER_LASSO_ALPHAS = tuple(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))
 MAX_ITER, TOL, INNER_FOLDS = 1000, 1e-4, 5
@@ -89,9 +88,7 @@ def _refit(x, y, best, threads):
                                                  np.random.RandomState(0), True, False)
         coef[:, j] = w
 
-    penalised = np.flatnonzero(best > 0)
-    with ThreadPoolExecutor(thread_count(threads)) as pool:
-        list(pool.map(one_output, penalised))
+    per_output_threads(one_output, np.flatnonzero(best > 0), threads)
     unpenalised = np.flatnonzero(best == 0)
     if unpenalised.size:
         q = xc.T @ yc[:, unpenalised]

@@ -79,8 +79,7 @@ def lasso_path_columns(gram: np.ndarray, xy: np.ndarray, y: np.ndarray, alphas, 
             coefs[i, :, j] = w
 
     if positive.size:
-        with ThreadPoolExecutor(thread_count(threads)) as pool:
-            list(pool.map(one_output, range(n_outputs)))
+        per_output_threads(one_output, range(n_outputs), threads)
     zero = np.flatnonzero(alphas == 0)
     if zero.size:
         start = coefs[zero[0] - 1] if zero[0] > 0 else np.zeros_like(coefs[0])
@@ -178,6 +177,19 @@ def _gap(w, r, q, y_norm2) -> np.ndarray:
     rss = y_norm2 - qw - np.einsum("ij,ij->j", w, r)  # ||y||^2 + w'Qw - 2 q'w
     dual = np.abs(r).max(axis=0)
     return np.where(dual > 0, 0.5 * rss, rss - y_norm2 + qw)
+
+
+def per_output_threads(function, outputs, threads: int | None) -> None:
+    """``function(j)`` for every output on a pool of threads, BLAS held to one thread inside.
+
+    scikit-learn's coordinate descent calls BLAS on short vectors; letting BLAS
+    start its own threads under ours made two threads slower than one (3.9 s
+    against 2.5 s for 200 genes; 1.3 s with BLAS held to one).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(thread_count(threads)) as pool:
+        list(pool.map(function, outputs))
 
 
 def thread_count(requested: int | None) -> int:
