@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg.blas import dtrsm
+from scipy.linalg.blas import dgemm, dtrsm
 
 RAND_R_MAX = 0x7FFFFFFF
 _MASK = 0xFFFFFFFF
@@ -105,26 +105,29 @@ def gauss_seidel(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_norm2: n
     orders = coordinate_order(p, seed, max_iter)
     active = np.arange(n_outputs)
     wa, ra = w.copy(), xy - gram @ w
-    limit = tol * y_norm2
+    xa, ya, limit = xy, y_norm2, tol * y_norm2  # the active outputs' columns
     for epoch in range(max_iter):
         steps = orders[epoch][diag[orders[epoch]] != 0]
         if steps.size == 0:
             break
         delta = _lower_solve(gram[np.ix_(steps, steps)], ra[steps])
-        start_rows = wa[steps]
-        touched, change = _per_coordinate(steps, delta)
+        touched, inverse, visits, change = _per_coordinate(steps, delta)
         wa[touched] += change
-        ra -= gram[:, touched] @ change
-        check = _stop_check(steps, start_rows, delta, tol, last=epoch == max_iter - 1)
+        ra = dgemm(-1.0, change.T, gram[:, touched].T, beta=1.0, c=ra.T, overwrite_c=1).T  # ra -= Q[:, t] change
+        final = wa[touched]
+        check = _stop_check(steps, inverse, final, change, delta, visits, tol, last=epoch == max_iter - 1)
         if not check.any():
             continue
-        cols = np.flatnonzero(check)
-        done = cols[_gap(wa[:, cols], ra[:, cols], xy[:, active[cols]], y_norm2[active[cols]])
-                    < limit[active[cols]]]
+        if check.all():  # no column copies when every output is checked
+            done = np.flatnonzero(_gap(wa, ra, xa, ya) < limit)
+        else:
+            cols = np.flatnonzero(check)
+            done = cols[_gap(wa[:, cols], ra[:, cols], xa[:, cols], ya[cols]) < limit[cols]]
         if done.size:
             w[:, active[done]] = wa[:, done]
             keep = np.setdiff1d(np.arange(len(active)), done)
             active, wa, ra = active[keep], wa[:, keep], ra[:, keep]
+            xa, ya, limit = xa[:, keep], ya[keep], limit[keep]
             if active.size == 0:
                 break
     w[:, active] = wa
@@ -141,16 +144,43 @@ def _lower_solve(block: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 
 
 def _per_coordinate(steps: np.ndarray, delta: np.ndarray):
-    """(coordinates touched, their total change): a coordinate drawn twice in an epoch adds both steps."""
-    touched, inverse = np.unique(steps, return_inverse=True)
+    """(coordinates touched, each step's place among them, most visits to one, their total change).
+
+    A coordinate drawn twice in an epoch adds both steps.
+    """
+    touched, inverse, counts = np.unique(steps, return_inverse=True, return_counts=True)
     adder = sparse.csr_matrix((np.ones(len(steps)), (inverse, np.arange(len(steps)))),
                               shape=(len(touched), len(steps)))
-    return touched, adder @ delta
+    return touched, inverse, int(counts.max()), adder @ delta
 
 
-def _stop_check(steps, start_rows, delta, tol, last: bool) -> np.ndarray:
-    """Per output: scikit-learn's test for checking the gap (largest step small against largest coefficient)."""
-    values = delta.copy()  # the coefficient after each step: its start (or its previous step) plus the change
+def _stop_check(steps, inverse, final, change, delta, visits, tol, last: bool) -> np.ndarray:
+    """Per output: scikit-learn's test for checking the gap (largest step small against largest coefficient).
+
+    The largest coefficient over the epoch's steps lies between the largest
+    final value of the touched coordinates and that plus (visits - 1) times
+    the largest step; the exact value is only worked out where those bounds
+    leave the test undecided.
+    """
+    if last:
+        return np.ones(delta.shape[1], dtype=bool)
+    d_w_max = np.abs(delta).max(axis=0)
+    low = np.abs(final).max(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        check = (low > 0) & (d_w_max / low < tol)  # below tol even against the smallest possible maximum
+        undecided = ~check & ((low == 0) | (d_w_max / (low + (visits - 1) * d_w_max) < tol))
+    if undecided.any():
+        cols = np.flatnonzero(undecided)
+        start_rows = (final[:, cols] - change[:, cols])[inverse]  # each step's coordinate before the epoch
+        w_max = np.abs(_step_values(steps, start_rows, delta[:, cols])).max(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            check[cols] = (w_max == 0) | (d_w_max[cols] / w_max < tol)
+    return check
+
+
+def _step_values(steps, start_rows, delta) -> np.ndarray:
+    """The coefficient after each step: its start (or its previous step's value) plus the step's change."""
+    values = delta.copy()
     seen: dict[int, int] = {}
     first, later, previous = [], [], []
     for k, s in enumerate(steps.tolist()):
@@ -163,12 +193,7 @@ def _stop_check(steps, start_rows, delta, tol, last: bool) -> np.ndarray:
     values[first] += start_rows[first]
     for k, m in zip(later, previous):  # repeats are few (a coordinate drawn twice in an epoch)
         values[k] += values[m]
-    w_max = np.abs(values).max(axis=0)
-    d_w_max = np.abs(delta).max(axis=0)
-    if last:
-        return np.ones(delta.shape[1], dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (w_max == 0) | (d_w_max / w_max < tol)
+    return values
 
 
 def _gap(w, r, q, y_norm2) -> np.ndarray:

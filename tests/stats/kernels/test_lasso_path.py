@@ -81,3 +81,26 @@ def test_alphas_out_of_path_order_are_refused():
     x, y, gram, xy = _problem()
     with pytest.raises(ValueError, match="decreasing"):
         lasso_path_columns(gram, xy, y, [0.1, 0.2])
+
+
+def test_the_stop_rule_equals_scikit_learns_step_by_step_maxima():
+    """The bounds decide most outputs; wherever they do not, the exact step values do (every tol here)."""
+    from rosetta_stats.stats.kernels.lasso_path import _per_coordinate, _stop_check
+
+    rng = np.random.default_rng(8)
+    steps = rng.integers(0, 12, 12)  # with repeats
+    start = rng.standard_normal((12, 300)) * rng.uniform(0, 2, 300)
+    start[:, :5] = 0.0  # outputs whose coefficients start at zero
+    delta = rng.standard_normal((12, 300)) * rng.uniform(1e-6, 3, 300)
+    touched, inverse, visits, change = _per_coordinate(steps, delta)
+    after = start.copy()
+    after[touched] += change
+    w_max = np.zeros(300)
+    w = start.copy()
+    for k, s in enumerate(steps):  # scikit-learn's loop: the largest |coefficient| right after each step
+        w[s] += delta[k]
+        w_max = np.maximum(w_max, np.abs(w[s]))
+    ratio = np.abs(delta).max(axis=0) / w_max
+    for tol in np.quantile(ratio, [0.1, 0.3, 0.5, 0.7, 0.9]):
+        ours = _stop_check(steps, inverse, after[touched], change, delta, visits, tol, last=False)
+        np.testing.assert_array_equal(ours, ratio < tol)
