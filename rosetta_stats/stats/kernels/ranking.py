@@ -60,31 +60,38 @@ def average_precision_of_groups(units, starts, counts, negatives, excluded=None,
     n = len(units)
     ap = np.full(n, np.nan)
     n_negatives = np.full(n, np.nan)
+    for k, block in _group_blocks(starts, counts, block_rows):
+        thresholds, positives_above = _positive_thresholds(units[block], k)
+        flat_rows = block.ravel()
+        against = units[flat_rows] @ negatives.T
+        usable = np.full(len(flat_rows), against.shape[1])
+        if excluded is not None:
+            where, columns = excluded(flat_rows)
+            against[where, columns] = EXCLUDED
+            usable -= np.bincount(where, minlength=len(flat_rows))
+        negatives_above = _count_at_least(against, thresholds)
+        ap[flat_rows] = (positives_above / (positives_above + negatives_above)).mean(axis=1)
+        n_negatives[flat_rows] = usable
+    return ap, n_negatives
+
+
+def _group_blocks(starts, counts, block_rows):
+    """(k, rows of a block of groups of size k: groups x k), for every size k >= 2, about block_rows rows each."""
     for k in np.unique(counts[counts >= 2]):
         groups = np.flatnonzero(counts == k)
         rows = starts[groups][:, None] + np.arange(k)
-        off_diagonal = ~np.eye(k, dtype=bool)
         per_block = max(1, block_rows // k)
         for b in range(0, len(groups), per_block):
-            block = rows[b:b + per_block]
-            members = units[block]  # (g, k, F)
-            within = np.einsum("gif,gjf->gij", members, members)
-            positives = within[:, off_diagonal].reshape(-1, k - 1)  # (g k, k - 1)
-            flat_rows = block.ravel()
-            against = units[flat_rows] @ negatives.T
-            usable = np.full(len(flat_rows), against.shape[1])
-            if excluded is not None:
-                where, columns = excluded(flat_rows)
-                against[where, columns] = EXCLUDED
-                usable -= np.bincount(where, minlength=len(flat_rows))
-            thresholds = positives - TIE_TOLERANCE
-            negatives_above = np.empty(positives.shape)
-            for j in range(k - 1):
-                negatives_above[:, j] = np.count_nonzero(against >= thresholds[:, j:j + 1], axis=1)
-            positives_above = (positives[:, None, :] >= thresholds[:, :, None]).sum(axis=2)
-            ap[flat_rows] = (positives_above / (positives_above + negatives_above)).mean(axis=1)
-            n_negatives[flat_rows] = usable
-    return ap, n_negatives
+            yield int(k), rows[b:b + per_block]
+
+
+def _positive_thresholds(members, k):
+    """For members (groups x k x features) of unit rows: each row's similarities to its k - 1 group mates
+    less the tie tolerance ((groups k) x (k - 1)), and how many of its positives reach each of them."""
+    off_diagonal = ~np.eye(k, dtype=bool)
+    positives = np.einsum("gif,gjf->gij", members, members)[:, off_diagonal].reshape(-1, k - 1)
+    thresholds = positives - TIE_TOLERANCE
+    return thresholds, (positives[:, None, :] >= thresholds[:, :, None]).sum(axis=2)
 
 
 def average_precision_among_all(units, codes, starts, counts, block_rows: int = 2048):
@@ -127,18 +134,9 @@ def _group_thresholds(units, starts, counts, block_rows):
     width = max(int(counts.max()) - 1, 1) if len(counts) else 1
     thresholds = np.full((n, width), np.inf)
     positives_above = np.zeros((n, width))
-    for k in np.unique(counts[counts >= 2]):
-        groups = np.flatnonzero(counts == k)
-        rows = starts[groups][:, None] + np.arange(k)
-        off_diagonal = ~np.eye(k, dtype=bool)
-        for g in range(0, len(groups), max(1, block_rows // k)):
-            block = rows[g:g + max(1, block_rows // k)]
-            members = units[block]
-            positives = np.einsum("gif,gjf->gij", members, members)[:, off_diagonal].reshape(-1, k - 1)
-            flat = block.ravel()
-            low = positives - TIE_TOLERANCE
-            thresholds[flat, :k - 1] = low
-            positives_above[flat, :k - 1] = (positives[:, None, :] >= low[:, :, None]).sum(axis=2)
+    for k, block in _group_blocks(starts, counts, block_rows):
+        flat = block.ravel()
+        thresholds[flat, :k - 1], positives_above[flat, :k - 1] = _positive_thresholds(units[block], k)
     return thresholds, positives_above
 
 
