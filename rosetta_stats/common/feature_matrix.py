@@ -100,6 +100,12 @@ def writable_block(frame: pd.DataFrame, features) -> np.ndarray | None:
     return np.lib.stride_tricks.as_strided(first, shape=view.shape, strides=view.strides, writeable=True)[:, span]
 
 
+def row_blocks(n: int, size: int = 4096):
+    """Slices of ``size`` rows covering n rows: passes over a big matrix by blocks keep their temporaries
+    (masks, gathered rows) small."""
+    return (slice(start, start + size) for start in range(0, n, size))
+
+
 def compact_columns(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """``values[:, keep]`` written into the first columns of ``values`` itself (by blocks of rows).
 
@@ -107,8 +113,7 @@ def compact_columns(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     must be ours to change.
     """
     kept = np.flatnonzero(keep)
-    for start in range(0, len(values), 4096):
-        rows = slice(start, start + 4096)
+    for rows in row_blocks(len(values)):
         values[rows, :len(kept)] = values[rows][:, kept]
     return values[:, :len(kept)]
 

@@ -19,7 +19,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..common.feature_matrix import compact_columns, feature_matrix, with_feature_block, writable_block
+from ..common.feature_matrix import (compact_columns, feature_matrix, row_blocks, with_feature_block,
+                                     writable_block)
 from .profiles import Profiles
 
 
@@ -57,14 +58,9 @@ class _Features:
         return profiles
 
 
-def _row_blocks(n: int, size: int = 4096):
-    """Slices of ``size`` rows: masks over the whole matrix would cost a quarter of it (float32) each."""
-    return (slice(start, start + size) for start in range(0, n, size))
-
-
 def _replace_infinite(features: _Features) -> None:
     n_inf = 0
-    for rows in _row_blocks(len(features.values)):
+    for rows in row_blocks(len(features.values)):
         block = features.values[rows]
         infinite = np.isinf(block)
         n_inf += int(infinite.sum())
@@ -76,7 +72,7 @@ def _replace_infinite(features: _Features) -> None:
 def _nan_counts(values: np.ndarray) -> np.ndarray:
     """Missing values per column, counted by blocks of rows."""
     counts = np.zeros(values.shape[1], dtype=np.int64)
-    for rows in _row_blocks(len(values)):
+    for rows in row_blocks(len(values)):
         counts += np.isnan(values[rows]).sum(axis=0)
     return counts
 

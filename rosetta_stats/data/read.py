@@ -13,9 +13,9 @@ already has is ever overwritten.
 from __future__ import annotations
 
 import contextlib
-import mmap
 import csv
 import gzip
+import mmap
 import os
 import zlib
 from pathlib import Path

@@ -100,11 +100,12 @@ def gauss_seidel(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_norm2: n
     residual sum of squares when alpha = 0) is compared with ``tol * ||y||^2``.
     """
     p, n_outputs = start.shape
-    w = np.array(start, dtype=np.float64)
+    w = np.empty((p, n_outputs))  # each output's column is written when it stops, or at the end
     diag = np.diag(gram)
     orders = coordinate_order(p, seed, max_iter)
     active = np.arange(n_outputs)
-    wa, ra = w.copy(), xy - gram @ w
+    wa = np.array(start, dtype=np.float64)
+    ra = xy - gram @ wa
     xa, ya, limit = xy, y_norm2, tol * y_norm2  # the active outputs' columns
     for epoch in range(max_iter):
         steps = orders[epoch][diag[orders[epoch]] != 0]
