@@ -81,17 +81,10 @@ def _predict_rotated(basis: RidgeBasis, rotated, y_mean, projected, alpha_per_ou
     return out + y_mean
 
 
-def ridge_predict(basis: RidgeBasis, y: np.ndarray, x_new: np.ndarray, alpha_per_output) -> np.ndarray:
-    """Predictions at ``x_new`` of ridge fits of every output column with its own penalty."""
-    alpha_per_output = np.broadcast_to(np.asarray(alpha_per_output, dtype=float), (y.shape[1],))
-    _, y_mean, rotated = _rotated(basis, y)
-    return _predict_rotated(basis, rotated, y_mean, basis.project(x_new), alpha_per_output)
-
-
 def ridge_gcv_predict(basis: RidgeBasis, y: np.ndarray, projected: np.ndarray, alphas):
     """Each output's GCV penalty and the predictions at the projected new inputs, from one rotation of y.
 
-    Equal to ``gcv_alphas`` followed by ``ridge_predict``, without rotating y twice.
+    ``projected``: ``basis.project(x_new)``; y is rotated once for the penalties and the predictions.
     """
     alphas = np.asarray(alphas, dtype=float)
     yc, y_mean, rotated = _rotated(basis, y)
