@@ -207,6 +207,5 @@ class FeatureRows:
 
     def blocks(self, size: int = 4096):
         """(start, stop, new array of those rows) over the selection."""
-        for start in range(0, len(self.rows), size):
-            stop = min(start + size, len(self.rows))
-            yield start, stop, self.take(slice(start, stop))
+        for rows in row_blocks(len(self.rows), size):
+            yield rows.start, min(rows.stop, len(self.rows)), self.take(rows)
