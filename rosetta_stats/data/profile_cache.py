@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..common.atomic_files import atomic_path
-from ..common.feature_matrix import feature_matrix
+from ..common.feature_matrix import feature_matrix, writable_block
 from ..version import __version__
 
 CACHE_SUFFIX = ".rosetta-cache.npz"
@@ -98,7 +98,9 @@ def store_cache(source: Path, frame: pd.DataFrame, features: list[str], dtype) -
             kinds.append("text")
     record = {**_stamp(source, dtype), "columns": [str(c) for c in frame.columns], "kinds": kinds,
               "features": list(features), "written_by": f"rosetta_stats {__version__}"}
-    values = feature_matrix(frame, features, dtype=dtype)
+    values = writable_block(frame, features)  # saved straight from the table's buffer when it has one
+    if values is None or (dtype is not None and values.dtype != np.dtype(dtype)):
+        values = feature_matrix(frame, features, dtype=dtype)
     try:
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as handle:
