@@ -83,15 +83,16 @@ def test_replicate_p_values_are_calibrated_under_the_null(shape):
     within_binomial(p)
 
 
+@pytest.mark.parametrize("negatives", ["negcon", "others"])
 @pytest.mark.parametrize("shape", NULL_SHAPES)
-def test_map_p_values_are_calibrated_under_the_null(shape):
+def test_map_p_values_are_calibrated_under_the_null(shape, negatives):
     rng = np.random.default_rng(200)
     p = []
     for _ in range(8 if shape == "small" else 4):
         frame, _ = wells(rng, shape)
         features = [c for c in frame if c.startswith("Cells_")]
         result = rs.mean_average_precision(frame, "pert", features, controls={"pert": "DMSO"}, n_null=400,
-                                           seed=int(rng.integers(1 << 30)))
+                                           seed=int(rng.integers(1 << 30)), negatives=negatives)
         p.extend(result.table["p_value"])
     # mAP is discrete (few replicates, few controls): many ties make p conservative, never liberal
     within_binomial(p, lower=shape not in ("small",))
@@ -112,7 +113,7 @@ def test_map_p_values_one_perturbation_of_interest_per_simulation():
     within_binomial(p, alpha=0.1)
 
 
-@pytest.mark.parametrize("producer", ["replicates", "map"])
+@pytest.mark.parametrize("producer", ["replicates", "map", "map_others"])
 def test_bh_keeps_the_false_discovery_proportion_under_planted_signal(producer):
     rng = np.random.default_rng(400)
     fdp = []
@@ -124,7 +125,8 @@ def test_bh_keeps_the_false_discovery_proportion_under_planted_signal(producer):
                                                  seed=1).table
         else:
             table = rs.mean_average_precision(frame, "pert", features, controls={"pert": "DMSO"}, n_null=500,
-                                              seed=1).table
+                                              seed=1, negatives="others" if producer == "map_others" else "negcon"
+                                              ).table
         fdp.append(false_discovery_proportion(table["q_value"], ~table["perturbation"].map(active)))
         assert (table["q_value"] < Q).sum() > 0  # the signal is found at all
     assert np.mean(fdp) <= Q + 0.05
