@@ -10,7 +10,7 @@ training rows from zero, without a Gram matrix; predict. Here the centring,
 the Gram matrices, the scoring and the predictions are shared by all outputs
 and the path runs in ``kernels.lasso_path`` (the same coordinate order as
 scikit-learn, outputs on threads, the unpenalised step solved for all outputs
-at once). Where scikit-learn would not use a Gram matrix (a fold with no more
+at once through ``kernels.unpenalised_sweep``). Where scikit-learn would not use a Gram matrix (a fold with no more
 rows than features), the outputs are fitted one by one with ``LassoCV``.
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LassoCV
 from sklearn.model_selection import KFold
 
-from .kernels.lasso_path import gauss_seidel, lasso_path_columns, path_seeds, per_output_threads
+from .kernels.lasso_path import lasso_path_columns, path_seeds, per_output_threads
+from .kernels.unpenalised_sweep import unpenalised_descent
 
 PAPER_LASSO_ALPHAS = tuple(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))
 MAX_ITER, TOL, INNER_FOLDS = 1000, 1e-4, 5
@@ -38,7 +39,9 @@ def lasso_cv_predict(x_train, y_train, x_test, n_jobs: int | None = None) -> np.
     """Predictions at ``x_test`` of the paper's LassoCV fitted to each column of ``y_train``.
 
     Equal to ``paper_lasso_cv().fit(x_train, y_train[:, j]).predict(x_test)``
-    for every j (to rounding), computed for all columns together.
+    for every j, computed for all columns together: to rounding, except that
+    the unpenalised sweeps may move fitted values by up to 1e-12 of ||y||
+    (``unpenalised_sweep.ERROR_BUDGET``).
     """
     x_train, y_train, x_test = (np.asarray(a, dtype=np.float64) for a in (x_train, y_train, x_test))
     if y_train.shape[1] == 0:
@@ -92,9 +95,9 @@ def _refit(x, y, best, threads):
     unpenalised = np.flatnonzero(best == 0)
     if unpenalised.size:
         q = xc.T @ yc[:, unpenalised]
-        coef[:, unpenalised] = gauss_seidel(xc.T @ xc, q, np.zeros_like(q),
-                                            np.einsum("ij,ij->j", yc[:, unpenalised], yc[:, unpenalised]),
-                                            path_seeds(1)[0], MAX_ITER, TOL)
+        coef[:, unpenalised] = unpenalised_descent(xc.T @ xc, q, np.zeros_like(q),
+                                                   np.einsum("ij,ij->j", yc[:, unpenalised], yc[:, unpenalised]),
+                                                   path_seeds(1)[0], MAX_ITER, TOL)
     return coef, x_offset, y_offset
 
 

@@ -3,10 +3,10 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.linear_model import _cd_fast, lasso_path
+from sklearn.linear_model import lasso_path
 
-from rosetta_stats.stats.kernels.lasso_path import (coordinate_order, gauss_seidel, lasso_path_columns,
-                                                    path_seeds)
+from rosetta_stats.stats.kernels.lasso_path import lasso_path_columns, path_seeds
+from rosetta_stats.stats.kernels.unpenalised_sweep import coordinate_order
 
 ALPHAS = np.sort(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))[::-1]
 
@@ -28,25 +28,6 @@ def test_seeds_are_one_draw_per_alpha_from_a_fresh_random_state():
     order = coordinate_order(7, path_seeds(1)[0], 4)
     assert order.shape == (4, 7) and order.min() >= 0 and order.max() < 7
     assert len(set(map(tuple, order))) == 4  # a new order every epoch
-
-
-@pytest.mark.parametrize("epochs", [1, 2, 7, 60])
-def test_unpenalised_epochs_match_sequential_coordinate_descent(epochs):
-    """One lower-triangular solve per epoch = scikit-learn's sweep in its random order (the order matters here)."""
-    x, y, gram, xy = _problem(zero_column=3)
-    start = np.random.default_rng(1).standard_normal(xy.shape) * 0.1
-    seed = path_seeds(5)[4]
-    ours = gauss_seidel(gram, xy, start, np.einsum("ij,ij->j", y, y), seed, max_iter=epochs)
-    for j in range(y.shape[1]):
-        rng = np.random.RandomState(0)
-        for _ in range(4):
-            rng.randint(0, 0x7FFFFFFF)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            w, *_ = _cd_fast.enet_coordinate_descent_gram(start[:, j].copy(), 0.0, 0.0, gram, xy[:, j].copy(),
-                                                          y[:, j].copy(), epochs, 1e-4, rng, True, False)
-        np.testing.assert_allclose(ours[:, j], w, rtol=0, atol=1e-11)
-    assert (ours[3] == start[3]).all()  # a zero column is never updated
 
 
 def test_the_path_equals_lasso_path_at_every_alpha():
@@ -81,26 +62,3 @@ def test_alphas_out_of_path_order_are_refused():
     x, y, gram, xy = _problem()
     with pytest.raises(ValueError, match="decreasing"):
         lasso_path_columns(gram, xy, y, [0.1, 0.2])
-
-
-def test_the_stop_rule_equals_scikit_learns_step_by_step_maxima():
-    """The bounds decide most outputs; wherever they do not, the exact step values do (every tol here)."""
-    from rosetta_stats.stats.kernels.lasso_path import _per_coordinate, _stop_check
-
-    rng = np.random.default_rng(8)
-    steps = rng.integers(0, 12, 12)  # with repeats
-    start = rng.standard_normal((12, 300)) * rng.uniform(0, 2, 300)
-    start[:, :5] = 0.0  # outputs whose coefficients start at zero
-    delta = rng.standard_normal((12, 300)) * rng.uniform(1e-6, 3, 300)
-    touched, inverse, visits, change = _per_coordinate(steps, delta)
-    after = start.copy()
-    after[touched] += change
-    w_max = np.zeros(300)
-    w = start.copy()
-    for k, s in enumerate(steps):  # scikit-learn's loop: the largest |coefficient| right after each step
-        w[s] += delta[k]
-        w_max = np.maximum(w_max, np.abs(w[s]))
-    ratio = np.abs(delta).max(axis=0) / w_max
-    for tol in np.quantile(ratio, [0.1, 0.3, 0.5, 0.7, 0.9]):
-        ours = _stop_check(steps, inverse, after[touched], change, delta, visits, tol, last=False)
-        np.testing.assert_array_equal(ours, ratio < tol)
