@@ -7,19 +7,9 @@ from sklearn.linear_model import lasso_path
 
 from rosetta_stats.stats.kernels.lasso_path import lasso_path_columns, path_seeds
 from rosetta_stats.stats.kernels.unpenalised_sweep import coordinate_order
+from tests.helpers.lasso_problems import correlated_problem
 
 ALPHAS = np.sort(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))[::-1]
-
-
-def _problem(n=120, p=15, outputs=4, noise=1.0, seed=0, zero_column=None):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, p)) @ (np.eye(p) + 0.6 * rng.standard_normal((p, p)) / np.sqrt(p))
-    if zero_column is not None:
-        x[:, zero_column] = 0.0
-    y = x @ (rng.standard_normal((p, outputs)) * (rng.random((p, outputs)) < 0.4)) \
-        + noise * rng.standard_normal((n, outputs))
-    x, y = x - x.mean(axis=0), y - y.mean(axis=0)
-    return x, y, x.T @ x, x.T @ y
 
 
 def test_seeds_are_one_draw_per_alpha_from_a_fresh_random_state():
@@ -31,7 +21,7 @@ def test_seeds_are_one_draw_per_alpha_from_a_fresh_random_state():
 
 
 def test_the_path_equals_lasso_path_at_every_alpha():
-    x, y, gram, xy = _problem()
+    x, y, gram, xy = correlated_problem()
     ours = lasso_path_columns(gram, xy, y, ALPHAS, threads=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -44,7 +34,7 @@ def test_the_path_equals_lasso_path_at_every_alpha():
 
 def test_an_output_stops_when_its_gap_closes_as_in_scikit_learn():
     """A near-perfect fit closes the alpha = 0 gap early for one output; the noisy one runs all epochs."""
-    x, y, gram, xy = _problem(noise=1e-4, outputs=1)
+    x, y, gram, xy = correlated_problem(noise=1e-4, outputs=1)
     noisy = x[:, :1] + np.random.default_rng(3).standard_normal((len(x), 1))
     y = np.column_stack([y, noisy - noisy.mean()])
     xy = x.T @ y
@@ -59,6 +49,6 @@ def test_an_output_stops_when_its_gap_closes_as_in_scikit_learn():
 
 
 def test_alphas_out_of_path_order_are_refused():
-    x, y, gram, xy = _problem()
+    x, y, gram, xy = correlated_problem()
     with pytest.raises(ValueError, match="decreasing"):
         lasso_path_columns(gram, xy, y, [0.1, 0.2])

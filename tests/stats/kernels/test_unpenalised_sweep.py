@@ -8,17 +8,7 @@ from sklearn.linear_model import _cd_fast
 from rosetta_stats.stats.kernels import unpenalised_sweep as us
 from rosetta_stats.stats.kernels.lasso_path import path_seeds
 from rosetta_stats.stats.kernels.unpenalised_sweep import Epoch, _stop_check, gauss_seidel, unpenalised_descent
-
-
-def _problem(n=120, p=15, outputs=4, noise=1.0, seed=0, zero_column=None):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, p)) @ (np.eye(p) + 0.6 * rng.standard_normal((p, p)) / np.sqrt(p))
-    if zero_column is not None:
-        x[:, zero_column] = 0.0
-    y = x @ (rng.standard_normal((p, outputs)) * (rng.random((p, outputs)) < 0.4)) \
-        + noise * rng.standard_normal((n, outputs))
-    x, y = x - x.mean(axis=0), y - y.mean(axis=0)
-    return x, y, x.T @ x, x.T @ y
+from tests.helpers.lasso_problems import correlated_problem
 
 
 def _slow_problem(n=90, p=24, outputs=40, seed=0):
@@ -50,7 +40,7 @@ def _sklearn_sweeps(gram, xy, y, start, seed_index, epochs):
 @pytest.mark.parametrize("epochs", [1, 2, 7, 60])
 def test_unpenalised_epochs_match_sequential_coordinate_descent(epochs):
     """One lower-triangular solve per epoch = scikit-learn's sweep in its random order (the order matters here)."""
-    x, y, gram, xy = _problem(zero_column=3)
+    x, y, gram, xy = correlated_problem(zero_column=3)
     start = np.random.default_rng(1).standard_normal(xy.shape) * 0.1
     seed = path_seeds(5)[4]
     ours = gauss_seidel(gram, xy, start, np.einsum("ij,ij->j", y, y), seed, max_iter=epochs)
@@ -111,7 +101,7 @@ def test_outputs_that_may_stop_early_are_replayed_and_stop_as_in_scikit_learn(mo
 
     Carried through all 400 epochs instead, it would differ by 3e-3.
     """
-    x, y, gram, _ = _problem(noise=1e-4, outputs=1)
+    x, y, gram, _ = correlated_problem(noise=1e-4, outputs=1)
     noisy = x[:, :2] + np.random.default_rng(3).standard_normal((len(x), 2))
     y = np.column_stack([y, noisy - noisy.mean(axis=0)])
     xy, start = x.T @ y, np.zeros((x.shape[1], 3))
@@ -131,7 +121,7 @@ def test_outputs_that_may_stop_early_are_replayed_and_stop_as_in_scikit_learn(mo
 
 
 def test_a_singular_gram_matrix_replays_every_epoch(monkeypatch):
-    x, y, gram, xy = _problem(zero_column=3)
+    x, y, gram, xy = correlated_problem(zero_column=3)
     monkeypatch.setattr(us, "sweep_error", lambda *a, **k: pytest.fail("the error route needs a regular Gram matrix"))
     start = np.zeros_like(xy)
     ours = unpenalised_descent(gram, xy, start, np.einsum("ij,ij->j", y, y), path_seeds(1)[0], max_iter=50)
