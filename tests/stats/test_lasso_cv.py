@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from rosetta_stats.stats import lasso_cv
 
@@ -45,3 +46,15 @@ def test_more_features_than_fold_rows_falls_back_to_the_loop(monkeypatch):
 def test_no_outputs_gives_an_empty_prediction():
     x, y, x_test = _data(60, 5, 1, 1.0)
     assert lasso_cv.lasso_cv_predict(x, y[:, :0], x_test).shape == (25, 0)
+
+
+def test_a_constant_gene_predicts_its_mean_without_warnings():
+    """scikit-learn's routine warns at every alpha when ||y|| = 0; the loop is quiet, and so is the batch."""
+    x, y, x_test = _data(150, 20, 3, 1.0)
+    y[:, 1] = 3.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = lasso_cv.lasso_cv_predict(x, y, x_test, n_jobs=2)
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    np.testing.assert_allclose(ours[:, 1], 3.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours, _loop(x, y, x_test)[0], rtol=0, atol=1e-9)
