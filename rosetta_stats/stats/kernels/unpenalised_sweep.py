@@ -30,6 +30,7 @@ _MASK = 0xFFFFFFFF
 RCOND_FLOOR = 1e-10  # below this the normal equations are solved too loosely; the epochs are replayed instead
 GAP_MARGIN = 10.0  # outputs whose gap could come within this factor of scikit-learn's limit are replayed
 ERROR_BUDGET = 1e-12  # pruning may move an output's fitted values by at most this times ||y|| in total
+SWEEP_CHUNK = 64  # steps solved together in an epoch (50: 2.12 s, 100: 2.10 s, 200: 2.25 s for one fold)
 PRUNE_EVERY = 20  # epochs between prunings of the error basis (10: 4.2 s, 20: 3.8 s, 5: 6.6 s for one fold)
 
 
@@ -91,11 +92,24 @@ def epoch_plan(diag: np.ndarray, seed: int, n_epochs: int) -> tuple[Epoch, ...]:
 
 
 def sweep(gram: np.ndarray, epoch: Epoch, w: np.ndarray, r: np.ndarray):
-    """One epoch for every column: ``w`` updated in place, ``r = q - Q w`` returned; also the steps and changes."""
-    delta = _lower_solve(gram[np.ix_(epoch.steps, epoch.steps)], r[epoch.steps])
+    """One epoch for every column: ``w`` updated in place, ``r = q - Q w`` returned; also the steps and changes.
+
+    The steps go in chunks of ``SWEEP_CHUNK``: a chunk's deltas solve the
+    lower triangle of its own block, with ``r`` as the chunks before left it,
+    and then update ``r`` with the chunk's rows of Q (a row gather and one
+    GEMM). Gathering whole rows is about 3x cheaper than gathering the
+    step-ordered block of the whole epoch.
+    """
+    steps = epoch.steps
+    delta = np.empty((len(steps), r.shape[1]))
+    for first in range(0, len(steps), SWEEP_CHUNK):
+        chunk = steps[first:first + SWEEP_CHUNK]
+        rows = gram[chunk]  # = Q[:, chunk]' (Q is symmetric)
+        delta[first:first + SWEEP_CHUNK] = _lower_solve(np.ascontiguousarray(rows[:, chunk]), r[chunk])
+        r = dgemm(-1.0, delta[first:first + SWEEP_CHUNK].T, rows.T, beta=1.0, c=r.T, overwrite_c=1,
+                  trans_b=1).T  # r -= Q[:, chunk] delta
     change = epoch.adder @ delta
     w[epoch.touched] += change
-    r = dgemm(-1.0, change.T, gram[:, epoch.touched].T, beta=1.0, c=r.T, overwrite_c=1).T  # r -= Q[:, t] change
     return r, delta, change
 
 
