@@ -58,3 +58,19 @@ def test_a_constant_gene_predicts_its_mean_without_warnings():
     assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     np.testing.assert_allclose(ours[:, 1], 3.0, rtol=0, atol=1e-12)
     np.testing.assert_allclose(ours, _loop(x, y, x_test)[0], rtol=0, atol=1e-9)
+
+
+def test_fold_errors_equal_the_plain_held_out_mean_squared_error():
+    """Zero fits take a shortcut in the scoring; every alpha's error must still be the plain computation."""
+    x, y, _ = _data(150, 20, 4, 1.0)
+    y = np.column_stack([y, 0.3 * np.random.default_rng(2).standard_normal((150, 2))])  # zero at large alphas
+    train, test = np.arange(30, 150), np.arange(30)
+    alphas = np.sort(np.asarray(lasso_cv.PAPER_LASSO_ALPHAS))[::-1]
+    ours = lasso_cv._fold_mse(x, y, train, test, alphas, 2)
+    xt, yt = x[train] - x[train].mean(axis=0), y[train] - y[train].mean(axis=0)
+    coefs = lasso_cv.lasso_path_columns(xt.T @ xt, xt.T @ yt, yt, alphas, threads=1)
+    zero_columns = ~coefs.any(axis=1)
+    assert zero_columns.any() and not zero_columns.all()  # both kinds are scored
+    for i, coef in enumerate(coefs):
+        predicted = (x[test] - x[train].mean(axis=0)) @ coef + y[train].mean(axis=0)
+        np.testing.assert_allclose(ours[i], ((predicted - y[test]) ** 2).mean(axis=0), rtol=1e-12)

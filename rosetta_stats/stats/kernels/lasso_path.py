@@ -36,6 +36,12 @@ def lasso_path_columns(gram: np.ndarray, xy: np.ndarray, y: np.ndarray, alphas, 
     ``gram`` = X'X and ``xy`` = X'Y of centred training data, ``y`` the centred
     outputs (their norms set the tolerance), ``alphas`` in path order
     (decreasing) on the scale of ``Lasso`` (multiplied by n here).
+
+    From zero, a step sets a coefficient to ``soft(q_j, alpha n) / Q_jj``,
+    which is exactly zero when ``|q_j| <= alpha n``; so while every ``|q_j|``
+    is within the penalty the routine would return zero, and only its one
+    draw from the random state is made (the large alphas of the paper's grid
+    cost one full ``Q w`` product per call otherwise).
     """
     from sklearn.linear_model import _cd_fast
 
@@ -48,11 +54,17 @@ def lasso_path_columns(gram: np.ndarray, xy: np.ndarray, y: np.ndarray, alphas, 
     if positive.size and np.any(np.diff(alphas) > 0):
         raise ValueError("alphas must be in decreasing order, as in a path")
 
+    live = np.diag(gram) != 0
+
     def one_output(j):
         rng = np.random.RandomState(random_state)
         w = np.zeros(gram.shape[0])
         q, target = np.ascontiguousarray(xy[:, j]), np.ascontiguousarray(y[:, j])
+        q_max = np.abs(q[live]).max(initial=0.0)
         for i in positive:
+            if q_max <= alphas[i] * n and not w.any():
+                rng.randint(0, RAND_R_MAX)  # the routine's one draw; from zero it would return zero (see below)
+                continue
             w, *_ = _cd_fast.enet_coordinate_descent_gram(w, alphas[i] * n, 0.0, gram, q, target, max_iter, tol,
                                                          rng, True, False)
             coefs[i, :, j] = w

@@ -52,3 +52,30 @@ def test_alphas_out_of_path_order_are_refused():
     x, y, gram, xy = correlated_problem()
     with pytest.raises(ValueError, match="decreasing"):
         lasso_path_columns(gram, xy, y, [0.1, 0.2])
+
+
+def test_alphas_that_keep_every_coefficient_at_zero_are_skipped_without_moving_the_order(monkeypatch):
+    """The first alphas leave these outputs at zero; skipping their calls must still make the routine's draw.
+
+    Without the draw every later alpha would walk another coordinate order and
+    differ from ``lasso_path`` by far more than the tolerance here.
+    """
+    from sklearn.linear_model import _cd_fast
+
+    x, y, gram, xy = correlated_problem(outputs=3, noise=3.0, seed=4)
+    scaled = np.abs(xy).max(axis=0) / len(x)
+    alphas = np.concatenate([np.linspace(1.05, 3, 4) * scaled.max(), np.linspace(0.02, 0.9, 8) * scaled.min()])
+    alphas = np.sort(alphas)[::-1]
+    calls = []
+    original = _cd_fast.enet_coordinate_descent_gram
+    monkeypatch.setattr(_cd_fast, "enet_coordinate_descent_gram", lambda *a: calls.append(1) or original(*a))
+    ours = lasso_path_columns(gram, xy, y, alphas, threads=1)
+    assert len(calls) <= 3 * (len(alphas) - 4)  # the four largest alphas were never run
+    monkeypatch.setattr(_cd_fast, "enet_coordinate_descent_gram", original)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for j in range(y.shape[1]):
+            _, coefs, _ = lasso_path(x, y[:, j], alphas=alphas, precompute=gram, Xy=xy[:, j], max_iter=1000,
+                                     selection="random", random_state=0)
+            np.testing.assert_allclose(ours[:, :, j], coefs.T, rtol=0, atol=1e-12)
+    assert (ours[:4] == 0).all() and (ours[-1] != 0).any()
