@@ -23,12 +23,7 @@ def test_seeds_are_one_draw_per_alpha_from_a_fresh_random_state():
 def test_the_path_equals_lasso_path_at_every_alpha():
     x, y, gram, xy = correlated_problem()
     ours = lasso_path_columns(gram, xy, y, ALPHAS, threads=2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for j in range(y.shape[1]):
-            _, coefs, _ = lasso_path(x, y[:, j], alphas=ALPHAS, precompute=gram, Xy=xy[:, j], max_iter=1000,
-                                     selection="random", random_state=0)
-            np.testing.assert_allclose(ours[:, :, j], coefs.T, rtol=0, atol=1e-10)
+    _assert_equals_lasso_path(ours, x, y, gram, xy, ALPHAS, atol=1e-10)
     assert np.count_nonzero(ours[0]) < np.count_nonzero(ours[-1]) == ours[-1].size  # alpha = 0 keeps every feature
 
 
@@ -72,10 +67,15 @@ def test_alphas_that_keep_every_coefficient_at_zero_are_skipped_without_moving_t
     ours = lasso_path_columns(gram, xy, y, alphas, threads=1)
     assert len(calls) <= 3 * (len(alphas) - 4)  # the four largest alphas were never run
     monkeypatch.setattr(_cd_fast, "enet_coordinate_descent_gram", original)
+    _assert_equals_lasso_path(ours, x, y, gram, xy, alphas, atol=1e-12)
+    assert (ours[:4] == 0).all() and (ours[-1] != 0).any()
+
+
+def _assert_equals_lasso_path(ours, x, y, gram, xy, alphas, atol):
+    """Every output's path equals scikit-learn's ``lasso_path`` run on that output alone."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for j in range(y.shape[1]):
             _, coefs, _ = lasso_path(x, y[:, j], alphas=alphas, precompute=gram, Xy=xy[:, j], max_iter=1000,
                                      selection="random", random_state=0)
-            np.testing.assert_allclose(ours[:, :, j], coefs.T, rtol=0, atol=1e-12)
-    assert (ours[:4] == 0).all() and (ours[-1] != 0).any()
+            np.testing.assert_allclose(ours[:, :, j], coefs.T, rtol=0, atol=atol)
