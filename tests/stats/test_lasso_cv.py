@@ -74,3 +74,21 @@ def test_fold_errors_equal_the_plain_held_out_mean_squared_error():
     for i, coef in enumerate(coefs):
         predicted = (x[test] - x[train].mean(axis=0)) @ coef + y[train].mean(axis=0)
         np.testing.assert_allclose(ours[i], ((predicted - y[test]) ** 2).mean(axis=0), rtol=1e-12)
+
+
+def test_real_cell_painting_features_give_what_the_per_gene_loop_gives():
+    """Real CP features are strongly correlated (condition number near 2e5 for these 150): the batched sweeps
+    and the error route must still give what LassoCV gives gene by gene."""
+    import pandas as pd
+
+    from tests.conftest import shared_file
+
+    frame = pd.read_csv(shared_file("data/lincs_cp_plate_SQ00015054.csv.gz"))
+    values = frame[[c for c in frame.columns if not c.startswith("Metadata_")]].select_dtypes("number").to_numpy()
+    values = values[:, np.isfinite(values).all(axis=0) & (values.std(axis=0) > 0)][:, :150]
+    x = (values - values.mean(axis=0)) / values.std(axis=0)
+    rng = np.random.default_rng(0)
+    y = 0.3 * x[:, :20] @ rng.standard_normal((20, 6)) + rng.standard_normal((len(x), 6))
+    train = np.arange(len(x)) % 5 != 0
+    np.testing.assert_allclose(lasso_cv.lasso_cv_predict(x[train], y[train], x[~train], n_jobs=2),
+                               _loop(x[train], y[train], x[~train])[0], rtol=0, atol=1e-9)
