@@ -34,7 +34,7 @@ SWEEP_CHUNK = 64  # steps solved together in an epoch (50: 2.12 s, 100: 2.10 s, 
 PRUNE_EVERY = 20  # epochs between prunings of the error basis (10: 4.2 s, 20: 3.8 s, 5: 6.6 s for one fold)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)  # 8 bytes x features x epochs each (13 MB at 1,670 features)
 def coordinate_order(n_features: int, seed: int, n_epochs: int) -> np.ndarray:
     """The coordinates scikit-learn visits, epoch by epoch (n_epochs x n_features), from ``seed``."""
     state = seed or 1
@@ -68,7 +68,7 @@ class Epoch:
         return cls(steps, touched, inverse, int(counts.max()), adder)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=2)  # lasso_cv needs two: the path's alpha = 0 and the refit's
 def _full_plan(n_features: int, seed: int, n_epochs: int) -> tuple[Epoch, ...]:
     return tuple(Epoch.of(order) for order in coordinate_order(n_features, seed, n_epochs))
 
