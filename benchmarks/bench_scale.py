@@ -25,7 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import rosetta_stats as rs  # noqa: E402
-from tests.postgres_server import PrivateServer, server_binaries  # noqa: E402
+from tests.helpers.postgres_server import PrivateServer, server_binaries  # noqa: E402
 
 
 def timed(label, function):
