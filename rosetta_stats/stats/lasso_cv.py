@@ -10,8 +10,9 @@ training rows from zero, without a Gram matrix; predict. Here the centring,
 the Gram matrices, the scoring and the predictions are shared by all outputs
 and the path runs in ``kernels.lasso_path`` (the same coordinate order as
 scikit-learn, outputs on threads, the unpenalised step solved for all outputs
-at once through ``kernels.unpenalised_sweep``). Where scikit-learn would not use a Gram matrix (a fold with no more
-rows than features), the outputs are fitted one by one with ``LassoCV``.
+at once through ``kernels.unpenalised_sweep``). Where scikit-learn would not
+use a Gram matrix (a fold with no more rows than features), the outputs are
+fitted one by one with ``LassoCV``.
 """
 from __future__ import annotations
 
@@ -71,13 +72,14 @@ def _fold_mse(x, y, train, test, alphas, threads) -> np.ndarray:
     xt, yt, x_offset, y_offset = _centred(x[train], y[train])
     coefs = lasso_path_columns(np.dot(xt.T, xt), np.dot(xt.T, yt), yt, alphas, MAX_ITER, TOL, threads=threads)
     out = np.empty((len(alphas), y.shape[1]))
-    zero_fit = ((y_offset - y[test]) ** 2).mean(axis=0)  # what the lines below give for a zero column
+    x_test, y_test = x[test], y[test]  # gathered once for every alpha
+    zero_fit = ((y_offset - y_test) ** 2).mean(axis=0)  # what the lines below give for a zero column
     for i, coef in enumerate(coefs):
         fitted = np.flatnonzero(coef.any(axis=0))
         out[i] = zero_fit
         if fitted.size:
             coef = coef[:, fitted]
-            residues = x[test] @ coef - y[test][:, fitted]
+            residues = x_test @ coef - y_test[:, fitted]
             residues += y_offset[fitted] - x_offset @ coef
             out[i, fitted] = (residues ** 2).mean(axis=0)
     return out
@@ -100,11 +102,12 @@ def _refit(x, y, best, threads):
 
     # from zero, every first step returns zero when |x_j'y| <= alpha n; a margin covers the routine's own dot
     # products, and outputs closer to the penalty than that run as usual
-    reach = np.abs(xc.T @ yc).max(axis=0, initial=0.0)
+    xy = xc.T @ yc
+    reach = np.abs(xy).max(axis=0, initial=0.0)
     per_output_threads(one_output, np.flatnonzero((best > 0) & (reach > best * n * (1 - 1e-9))), threads)
     unpenalised = np.flatnonzero(best == 0)
     if unpenalised.size:
-        q = xc.T @ yc[:, unpenalised]
+        q = xy[:, unpenalised]
         coef[:, unpenalised] = unpenalised_descent(xc.T @ xc, q, np.zeros_like(q),
                                                    np.einsum("ij,ij->j", yc[:, unpenalised], yc[:, unpenalised]),
                                                    path_seeds(1)[0], MAX_ITER, TOL)
