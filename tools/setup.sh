@@ -11,7 +11,7 @@ cd "$here"
 export DEBIAN_FRONTEND=noninteractive
 
 APT_PACKAGES=(
-  python3-venv python3-pip python3-setuptools python3-wheel
+  python3-venv python3-pip python3-setuptools python3-wheel python3-dev cython3
   python3-numpy python3-pandas python3-scipy python3-statsmodels python3-sklearn python3-threadpoolctl
   python3-matplotlib python3-tqdm python3-rpy2 python3-imblearn python3-pytest python3-hypothesis
   libopenblas0-pthread
@@ -75,9 +75,11 @@ if [[ ! -x .venv/bin/python ]]; then
   say "creating .venv (Debian python3, system site packages)"
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
-py_hash="$(sha256sum pyproject.toml | cut -c1-16)"
+# reinstalled when the build inputs change (the compiled lasso kernel is built in place)
+py_hash="$(cat pyproject.toml setup.py rosetta_stats/stats/kernels/_gram_lasso.pyx \
+  rosetta_stats/stats/kernels/gram_lasso_axpy.h | sha256sum | cut -c1-16)"
 if [[ "$(cat .venv/.rosetta-install 2>/dev/null || true)" != "$py_hash" ]] \
-   || ! .venv/bin/python -c "import rosetta_stats" >/dev/null 2>&1; then
+   || ! .venv/bin/python -c "import rosetta_stats.stats.kernels._gram_lasso" >/dev/null 2>&1; then
   say "installing rosetta_stats into .venv (editable)"
   .venv/bin/pip install --quiet --no-build-isolation --no-deps --no-index -e .
   echo "$py_hash" > .venv/.rosetta-install

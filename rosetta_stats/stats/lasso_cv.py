@@ -8,9 +8,10 @@ score every alpha by the mean squared error on the held-out rows; average the
 five curves and take the first minimum; refit ``Lasso`` at that alpha on all
 training rows from zero, without a Gram matrix; predict. Here the centring,
 the Gram matrices, the scoring and the predictions are shared by all outputs
-and the path runs in ``kernels.lasso_path`` (the same coordinate order as
-scikit-learn, outputs on threads, the unpenalised step solved for all outputs
-at once through ``kernels.unpenalised_sweep``). Where scikit-learn would not
+and the path and the refit run in ``kernels.lasso_path`` (the same coordinate
+order as scikit-learn, blocks of outputs in lockstep in a compiled kernel, the
+unpenalised step solved for all outputs at once through
+``kernels.unpenalised_sweep``). Where scikit-learn would not
 use a Gram matrix (a fold with no more rows than features), the outputs are
 fitted one by one with ``LassoCV``.
 """
@@ -24,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LassoCV
 from sklearn.model_selection import KFold
 
-from .kernels.lasso_path import lasso_path_columns, path_seeds, per_output_threads
+from .kernels.lasso_path import lasso_fits, lasso_path_columns, path_seeds
 from .kernels.unpenalised_sweep import unpenalised_descent
 
 PAPER_LASSO_ALPHAS = tuple(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))
@@ -86,29 +87,22 @@ def _fold_mse(x, y, train, test, alphas, threads) -> np.ndarray:
 
 
 def _refit(x, y, best, threads):
-    """``Lasso(alpha=best[j])`` on all training rows, from zero, without a Gram matrix (as LassoCV refits)."""
-    from sklearn.linear_model import _cd_fast
+    """``Lasso(alpha=best[j])`` on all training rows, from zero (as LassoCV refits).
 
+    scikit-learn refits on the rows themselves; the Gram route here takes the
+    same steps in exact arithmetic (``kernels.lasso_path.lasso_fits``).
+    """
     xc, yc, x_offset, y_offset = _centred(x, y)
-    xc = np.asfortranarray(xc)
-    n, p = xc.shape
-    coef = np.zeros((p, y.shape[1]))
-
-    def one_output(j):
-        target = np.ascontiguousarray(yc[:, j])
-        w, *_ = _cd_fast.enet_coordinate_descent(np.zeros(p), best[j] * n, 0.0, xc, target, MAX_ITER, TOL,
-                                                 np.random.RandomState(0), True, False)
-        coef[:, j] = w
-
-    # from zero, every first step returns zero when |x_j'y| <= alpha n; a margin covers the routine's own dot
-    # products, and outputs closer to the penalty than that run as usual
-    xy = xc.T @ yc
-    reach = np.abs(xy).max(axis=0, initial=0.0)
-    per_output_threads(one_output, np.flatnonzero((best > 0) & (reach > best * n * (1 - 1e-9))), threads)
+    gram, xy = xc.T @ xc, xc.T @ yc
+    coef = np.zeros((x.shape[1], y.shape[1]))
+    penalised = np.flatnonzero(best > 0)
+    if penalised.size:
+        coef[:, penalised] = lasso_fits(gram, xy[:, penalised], yc[:, penalised], best[penalised] * len(xc),
+                                        MAX_ITER, TOL, threads=threads)
     unpenalised = np.flatnonzero(best == 0)
     if unpenalised.size:
         q = xy[:, unpenalised]
-        coef[:, unpenalised] = unpenalised_descent(xc.T @ xc, q, np.zeros_like(q),
+        coef[:, unpenalised] = unpenalised_descent(gram, q, np.zeros_like(q),
                                                    np.einsum("ij,ij->j", yc[:, unpenalised], yc[:, unpenalised]),
                                                    path_seeds(1)[0], MAX_ITER, TOL)
     return coef, x_offset, y_offset

@@ -5,11 +5,18 @@ import numpy as np
 import pytest
 from sklearn.linear_model import lasso_path
 
-from rosetta_stats.stats.kernels.lasso_path import lasso_path_columns, path_seeds
+from rosetta_stats.stats.kernels import lasso_path as lp
+from rosetta_stats.stats.kernels.lasso_path import lasso_fits, lasso_path_columns, lasso_path_with_epochs, path_seeds
 from rosetta_stats.stats.kernels.unpenalised_sweep import coordinate_order
 from tests.helpers.lasso_problems import correlated_problem
 
 ALPHAS = np.sort(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))[::-1]
+ROUTES = [pytest.param(True, id="compiled"), pytest.param(False, id="scikit-learn")]
+
+
+def test_the_compiled_kernel_is_built():
+    """``make setup`` builds it; without it every path would quietly take the slow route."""
+    assert lp._gram_lasso is not None
 
 
 def test_seeds_are_one_draw_per_alpha_from_a_fresh_random_state():
@@ -20,11 +27,53 @@ def test_seeds_are_one_draw_per_alpha_from_a_fresh_random_state():
     assert len(set(map(tuple, order))) == 4  # a new order every epoch
 
 
-def test_the_path_equals_lasso_path_at_every_alpha():
+@pytest.mark.parametrize("compiled", ROUTES)
+def test_the_path_equals_lasso_path_at_every_alpha(compiled):
     x, y, gram, xy = correlated_problem()
-    ours = lasso_path_columns(gram, xy, y, ALPHAS, threads=2)
+    ours = lasso_path_columns(gram, xy, y, ALPHAS, threads=2, compiled=compiled)
     _assert_equals_lasso_path(ours, x, y, gram, xy, ALPHAS, atol=1e-10)
     assert np.count_nonzero(ours[0]) < np.count_nonzero(ours[-1]) == ours[-1].size  # alpha = 0 keeps every feature
+
+
+@pytest.mark.parametrize("compiled", ROUTES)
+def test_every_output_runs_the_epochs_scikit_learn_runs(compiled):
+    """70 outputs (three lockstep blocks) that stop at different epochs, a zero column, a zero output and a
+    budget of 40 epochs that some alphas exhaust: coefficients and epoch counts equal ``lasso_path``'s."""
+    x, y, gram, xy = correlated_problem(n=150, p=30, outputs=70, noise=0.5, seed=6, zero_column=7)
+    y[:, 5] = 0.0
+    xy = x.T @ y
+    alphas = ALPHAS[:-1][::3]
+    with warnings.catch_warnings():  # scikit-learn's routine warns where 40 epochs do not converge
+        warnings.simplefilter("ignore")
+        ours, epochs = lasso_path_with_epochs(gram, xy, y, alphas, max_iter=40, threads=3, compiled=compiled)
+        for j in range(y.shape[1]):
+            _, coefs, _, iters = lasso_path(x, y[:, j], alphas=alphas, precompute=gram, Xy=xy[:, j], max_iter=40,
+                                            selection="random", random_state=0, return_n_iter=True)
+            np.testing.assert_allclose(ours[:, :, j], coefs.T, rtol=0, atol=1e-12)
+            np.testing.assert_array_equal(epochs[:, j], iters)
+    assert len(np.unique(epochs)) > 10 and (epochs == 40).any() and (ours[:, 7] == 0).all()
+
+
+def test_both_routes_and_any_thread_count_give_the_same_path():
+    x, y, gram, xy = correlated_problem(n=200, p=40, outputs=45, seed=2)
+    reference = lasso_path_columns(gram, xy, y, ALPHAS[:-1], threads=1, compiled=False)
+    for threads in (1, 2, 5):
+        ours = lasso_path_columns(gram, xy, y, ALPHAS[:-1], threads=threads, compiled=True)
+        np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("compiled", ROUTES)
+def test_fits_at_each_outputs_own_alpha_equal_lasso_on_the_rows(compiled):
+    """LassoCV refits ``Lasso`` without a Gram matrix; the Gram route takes the same steps."""
+    from sklearn.linear_model import Lasso
+
+    x, y, gram, xy = correlated_problem(n=150, p=25, outputs=6, seed=3)
+    alpha = np.array([0.02, 0.3, 0.02, 0.1, 5.0, 0.3])  # shared, distinct and one that keeps everything at zero
+    ours = lasso_fits(gram, xy, y, alpha * len(x), threads=2, compiled=compiled)
+    for j in range(y.shape[1]):
+        model = Lasso(alpha=alpha[j], fit_intercept=False, precompute=False, selection="random", random_state=0)
+        np.testing.assert_allclose(ours[:, j], model.fit(x, y[:, j]).coef_, rtol=0, atol=1e-12)
+    assert (ours[:, 4] == 0).all() and (ours[:, :4] != 0).any(axis=0).all()
 
 
 def test_an_output_stops_when_its_gap_closes_as_in_scikit_learn():
@@ -64,7 +113,7 @@ def test_alphas_that_keep_every_coefficient_at_zero_are_skipped_without_moving_t
     calls = []
     original = _cd_fast.enet_coordinate_descent_gram
     monkeypatch.setattr(_cd_fast, "enet_coordinate_descent_gram", lambda *a: calls.append(1) or original(*a))
-    ours = lasso_path_columns(gram, xy, y, alphas, threads=1)
+    ours = lasso_path_columns(gram, xy, y, alphas, threads=1, compiled=False)
     assert len(calls) <= 3 * (len(alphas) - 4)  # the four largest alphas were never run
     monkeypatch.setattr(_cd_fast, "enet_coordinate_descent_gram", original)
     _assert_equals_lasso_path(ours, x, y, gram, xy, alphas, atol=1e-12)
