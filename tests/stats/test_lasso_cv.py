@@ -61,19 +61,54 @@ def test_a_constant_gene_predicts_its_mean_without_warnings():
 
 
 def test_fold_errors_equal_the_plain_held_out_mean_squared_error():
-    """Zero fits take a shortcut in the scoring; every alpha's error must still be the plain computation."""
+    """Zero fits take a shortcut in the scoring; every penalised alpha's error must still be the plain computation,
+    and alpha = 0's exact error must lie within the screened bounds."""
     x, y, _ = _data(150, 20, 4, 1.0)
     y = np.column_stack([y, 0.3 * np.random.default_rng(2).standard_normal((150, 2))])  # zero at large alphas
     train, test = np.arange(30, 150), np.arange(30)
     alphas = np.sort(np.asarray(lasso_cv.PAPER_LASSO_ALPHAS))[::-1]
-    ours = lasso_cv._fold_mse(x, y, train, test, alphas, 2)
+    fold = lasso_cv.InnerFold(x, y, train, test)
+    ours = fold.penalised_mse(alphas[:-1], 2)
     xt, yt = x[train] - x[train].mean(axis=0), y[train] - y[train].mean(axis=0)
     coefs = lasso_cv.lasso_path_columns(xt.T @ xt, xt.T @ yt, yt, alphas, threads=1)
     zero_columns = ~coefs.any(axis=1)
     assert zero_columns.any() and not zero_columns.all()  # both kinds are scored
-    for i, coef in enumerate(coefs):
-        predicted = (x[test] - x[train].mean(axis=0)) @ coef + y[train].mean(axis=0)
-        np.testing.assert_allclose(ours[i], ((predicted - y[test]) ** 2).mean(axis=0), rtol=1e-12)
+    plain = [(((x[test] - x[train].mean(axis=0)) @ coef + y[train].mean(axis=0) - y[test]) ** 2).mean(axis=0)
+             for coef in coefs]
+    np.testing.assert_allclose(ours, plain[:-1], rtol=1e-12)
+    seed = lasso_cv.path_seeds(len(alphas))[-1]
+    estimate, low, high = fold.unpenalised_interval(seed)
+    assert (low <= plain[-1]).all() and (plain[-1] <= high).all() and (low < high).all()
+    np.testing.assert_allclose(fold.unpenalised_mse(np.arange(y.shape[1]), seed), plain[-1], rtol=1e-12)
+
+
+def test_the_held_out_gain_bounds_every_direction():
+    """||X_test v|| <= gain ||X_train v||, and the bound is nearly reached (it is the largest such ratio)."""
+    x, y, _ = _data(150, 20, 2, 1.0)
+    fold = lasso_cv.InnerFold(x, y, np.arange(30, 150), np.arange(30))
+    xt, xs = x[30:] - fold.x_offset, x[:30] - fold.x_offset
+    v = np.random.default_rng(0).standard_normal((20, 2000))
+    ratios = np.linalg.norm(xs @ v, axis=0) / np.linalg.norm(xt @ v, axis=0)
+    gain = fold.held_out_gain()
+    assert ratios.max() <= gain
+    worst = np.linalg.eigh(xs.T @ xs - (gain / 1.01) ** 2 * (xt.T @ xt))[0].max()
+    assert abs(worst) < 1e-8 * np.abs(xs.T @ xs).max()  # no direction beyond it, one at it
+
+
+def test_alpha_zero_is_run_exactly_only_where_it_could_be_chosen(monkeypatch):
+    """Noisy genes never choose alpha = 0: the screen settles them; near-noiseless genes are run again exactly
+    (and then choose it, as LassoCV does)."""
+    x, y_noisy, x_test = _data(150, 20, 4, 1.0, seed=1)
+    _, y_clean, _ = _data(150, 20, 2, 1e-3, seed=2)
+    y = np.column_stack([y_noisy, x @ np.linspace(-1, 1, 20)[:, None] * [1, 2] + 1e-3 * y_clean])
+    exact = []
+    original = lasso_cv.InnerFold.unpenalised_mse
+    monkeypatch.setattr(lasso_cv.InnerFold, "unpenalised_mse",
+                        lambda self, cols, seed: exact.append(list(cols)) or original(self, cols, seed))
+    expected, alphas = _loop(x, y, x_test)
+    np.testing.assert_allclose(lasso_cv.lasso_cv_predict(x, y, x_test, n_jobs=2), expected, rtol=0, atol=1e-9)
+    assert (alphas[:4] > 0).all() and (alphas[4:] == 0).all()
+    assert exact == [[4, 5]] * lasso_cv.INNER_FOLDS
 
 
 def test_real_cell_painting_features_give_what_the_per_gene_loop_gives():

@@ -114,7 +114,8 @@ def sweep(gram: np.ndarray, epoch: Epoch, w: np.ndarray, r: np.ndarray):
 
 
 def unpenalised_descent(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_norm2: np.ndarray, seed: int,
-                        max_iter: int = 1000, tol: float = 1e-4) -> np.ndarray:
+                        max_iter: int = 1000, tol: float = 1e-4, budget: float = ERROR_BUDGET,
+                        return_bound: bool = False):
     """The result of ``gauss_seidel`` (scikit-learn's sweeps), mostly computed through the error's decay.
 
     An output stops early only when its duality gap, half its residual sum of
@@ -124,12 +125,18 @@ def unpenalised_descent(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_n
     epoch. All others run every epoch, and their result is
     ``w* + A (start - w*)`` with A the product of the epochs' maps
     (``sweep_error``). A singular or badly conditioned Gram matrix replays all.
+
+    ``budget`` bounds how far the error route may move each output's fitted
+    values (times ||y||); with ``return_bound`` the bound on
+    ``||X (w - w_returned)||`` is returned per output too (0 where replayed).
     """
     gram = np.ascontiguousarray(gram, dtype=np.float64)
     start = np.asarray(start, dtype=np.float64)
     factor = _cholesky(gram)
+    bound = np.zeros(start.shape[1])
     if factor is None:
-        return gauss_seidel(gram, xy, start, y_norm2, seed, max_iter, tol)
+        out = gauss_seidel(gram, xy, start, y_norm2, seed, max_iter, tol)
+        return (out, bound) if return_bound else out
     solution = cho_solve(factor, xy)
     rss_floor = y_norm2 - np.einsum("ij,ij->j", xy, solution)
     may_stop = 0.5 * rss_floor < GAP_MARGIN * tol * y_norm2
@@ -141,9 +148,10 @@ def unpenalised_descent(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_n
     if cols.size:
         scale = np.sqrt(np.where(y_norm2[cols] > 0, y_norm2[cols], 1.0))
         error = sweep_error(gram, factor[0], start[:, cols] - solution[:, cols], scale,
-                            epoch_plan(np.diag(gram), seed, max_iter))
+                            epoch_plan(np.diag(gram), seed, max_iter), budget)
         out[:, cols] = solution[:, cols] + error
-    return out
+        bound[cols] = budget * scale
+    return (out, bound) if return_bound else out
 
 
 def sweep_error(gram, upper, error, scale, plan, budget: float = ERROR_BUDGET) -> np.ndarray:
