@@ -127,3 +127,15 @@ def test_real_cell_painting_features_give_what_the_per_gene_loop_gives():
     train = np.arange(len(x)) % 5 != 0
     np.testing.assert_allclose(lasso_cv.lasso_cv_predict(x[train], y[train], x[~train], n_jobs=2),
                                _loop(x[train], y[train], x[~train])[0], rtol=0, atol=1e-9)
+
+
+def test_without_the_compiled_kernel_scikit_learns_routine_gives_the_same(monkeypatch):
+    """An install without a C compiler takes scikit-learn's routine output by output: same predictions."""
+    from rosetta_stats.stats.kernels import lasso_path
+
+    x, y, x_test = _data(150, 20, 4, 1.0, seed=3)
+    expected = lasso_cv.lasso_cv_predict(x, y, x_test, n_jobs=2)
+    monkeypatch.setattr(lasso_path, "_gram_lasso", None)
+    np.testing.assert_allclose(lasso_cv.lasso_cv_predict(x, y, x_test, n_jobs=2), expected, rtol=0, atol=1e-12)
+    with pytest.raises(RuntimeError, match="not built"):
+        lasso_path.lasso_path_columns(np.eye(3), np.ones((3, 1)), np.ones((5, 1)), [0.1], compiled=True)
