@@ -17,6 +17,7 @@ import csv
 import gzip
 import mmap
 import os
+import threading
 import zlib
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from .registry import RELEASES, get_dataset
 CP_LEVELS = ("augmented", "normalized", "normalized_variable_selected")
 COMPOUND_COLUMN = "compound"
 CSV_CHUNK_ROWS = 1_000
+DECOMPRESS_BLOCK = 1 << 20  # bytes of text per write into the parser's pipe
 MATCH_KEY_COLUMN = "match_key"
 
 
@@ -97,14 +99,29 @@ def _read_table(path: Path, modality: str, dtype=None) -> pd.DataFrame:
         except ValueError as exc:
             if types is None or isinstance(exc, (pd.errors.ParserError, UnicodeDecodeError)):
                 raise
-            raise ValueError(f"{path.name}: a feature column holds text that is not a number ({exc})") from None
+            named = _text_columns(path, features)
+            where = f" ({', '.join(named[:5])}{', ...' if len(named) > 5 else ''})" if named else ""
+            raise ValueError(f"{path.name}: a feature column{where} holds text that is not a number ({exc})") from None
+
+
+def _text_columns(path: Path, features: list[str]) -> list[str]:
+    """The feature columns pandas cannot read as numbers (read again on this error path only)."""
+    with contextlib.suppress(Exception):
+        frame = pd.read_csv(path, usecols=features, low_memory=False)
+        return [c for c in features if frame[c].dtype.kind not in "fiub"]
+    return []
 
 
 def _read_csv_in_chunks(path: Path, features: list[str], types: dict | None, dtype) -> pd.DataFrame:
     """pandas.read_csv in chunks of rows: each chunk's features join one matrix, so the parser's
     memory stays at one chunk. A metadata column typed differently in different chunks is read again
     whole, as a single read would type it."""
-    reader = pd.read_csv(path, low_memory=False, dtype=types, chunksize=CSV_CHUNK_ROWS)
+    with _decompressed(path) as source:
+        return _parse_chunks(path, source, features, types, dtype)
+
+
+def _parse_chunks(path: Path, source, features, types, dtype) -> pd.DataFrame:
+    reader = pd.read_csv(source, low_memory=False, dtype=types, chunksize=CSV_CHUNK_ROWS)
     first, blocks, metadata = None, [], []
     for chunk in reader:
         if first is None:
@@ -133,6 +150,47 @@ def _read_csv_in_chunks(path: Path, features: list[str], types: dict | None, dty
     matrix = _stack_releasing(blocks)
     frame = pd.concat([meta, pd.DataFrame(matrix, columns=features, copy=False)], axis=1, copy=False)
     return frame if list(frame.columns) == columns else frame[columns]
+
+
+@contextlib.contextmanager
+def _decompressed(path: Path):
+    """A ``.gz`` file as a pipe that a thread fills with its text, so that zlib runs beside the parser
+    (on another core: zlib releases the GIL); other files are given as they are. A damaged gzip stream
+    raises its own error when the reading ends, in preference to whatever the parser made of the cut."""
+    if not path.name.endswith(".gz"):
+        yield path
+        return
+    read_end, write_end = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):  # a wider pipe: fewer hand-overs between threads
+        import fcntl
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, DECOMPRESS_BLOCK)
+    failure = []
+
+    def pump():
+        try:
+            with gzip.open(path, "rb") as packed, open(write_end, "wb") as sink:
+                while block := packed.read(DECOMPRESS_BLOCK):
+                    sink.write(block)
+        except BrokenPipeError:  # the parser stopped reading (an error, or text among the features)
+            pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=pump, name=f"gunzip {path.name}", daemon=True)
+    thread.start()
+    source = open(read_end, "rb")
+    try:
+        yield source
+    except BaseException:
+        source.close()
+        thread.join()
+        if failure:
+            raise failure[0] from None
+        raise
+    source.close()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _in_own_pages(block: np.ndarray) -> np.ndarray:

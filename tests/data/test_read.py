@@ -61,3 +61,47 @@ def test_load_profiles_reads_the_bucket_layout(tmp_path):
     ge = rs.load_profiles("lincs", "ge", root=tmp_path)
     assert ge.perturbation == "pert_id_dose" and ge.plate == "det_plate"
     assert ge.controls.sum() == (sim.ge["pert_type"] == "control").sum() > 0
+
+
+def _gz_profiles(tmp_path, rows=2500, text_at=None):
+    """A small CP-like CSV.gz (and its plain twin) spanning several parser chunks."""
+    import gzip
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((rows, 4)), columns=[f"Cells_AreaShape_F{i}" for i in range(4)])
+    frame.insert(0, "Metadata_Plate", np.where(np.arange(rows) < rows // 2, "P1", "P2"))
+    frame.insert(1, "Metadata_broad_sample", [f"BRD-{i % 50:04d}" for i in range(rows)])
+    text = frame.to_csv(index=False)
+    if text_at is not None:
+        lines = text.splitlines()
+        cells = lines[text_at].split(",")
+        cells[-1] = "oops"
+        lines[text_at] = ",".join(cells)
+        text = "\n".join(lines) + "\n"
+    plain, packed = tmp_path / "p.csv", tmp_path / "p.csv.gz"
+    plain.write_text(text)
+    packed.write_bytes(gzip.compress(text.encode()))
+    return plain, packed
+
+
+def test_gzip_files_read_through_the_pipe_as_plain_files_read(tmp_path):
+    plain, packed = _gz_profiles(tmp_path)
+    a = rs.read_profiles(plain, "cp", perturbation="Metadata_broad_sample", plate="Metadata_Plate", clean=False)
+    b = rs.read_profiles(packed, "cp", perturbation="Metadata_broad_sample", plate="Metadata_Plate", clean=False)
+    pd.testing.assert_frame_equal(a.data, b.data)
+
+
+def test_a_cut_gzip_file_is_named_as_truncated_not_as_a_bad_csv(tmp_path):
+    _, packed = _gz_profiles(tmp_path)
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(packed.read_bytes()[: packed.stat().st_size // 2])
+    with pytest.raises(ValueError, match="cut.csv.gz is truncated or corrupted"):
+        rs.read_profiles(cut, "cp", perturbation="Metadata_broad_sample", plate="Metadata_Plate")
+
+
+def test_text_among_the_features_of_a_gzip_file_stops_the_pipe_cleanly(tmp_path):
+    """The parser stops early and the file is read again whole; the filling thread must not hang."""
+    _, packed = _gz_profiles(tmp_path, text_at=2200)
+    with pytest.raises(ValueError, match="Cells_AreaShape_F3"):
+        rs.read_profiles(packed, "cp", perturbation="Metadata_broad_sample", plate="Metadata_Plate",
+                         dtype="float32")
