@@ -100,8 +100,8 @@ def _read_table(path: Path, modality: str, dtype=None) -> pd.DataFrame:
             if types is None or isinstance(exc, (pd.errors.ParserError, UnicodeDecodeError)):
                 raise
             named = _text_columns(path, features)
-            where = f" ({', '.join(named[:5])}{', ...' if len(named) > 5 else ''})" if named else ""
-            raise ValueError(f"{path.name}: a feature column{where} holds text that is not a number ({exc})") from None
+            where = f"{', '.join(named[:5])}{', ...' if len(named) > 5 else ''}: " if named else ""
+            raise ValueError(f"{path.name}: a feature column holds text that is not a number ({where}{exc})") from None
 
 
 def _text_columns(path: Path, features: list[str]) -> list[str]:
