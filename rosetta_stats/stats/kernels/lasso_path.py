@@ -69,7 +69,7 @@ def lasso_path_with_epochs(gram, xy, y, alphas, max_iter=1000, tol=1e-4, random_
     store = np.zeros((n_outputs, len(alphas), gram.shape[0]))
     epochs = np.zeros((n_outputs, len(alphas)), dtype=np.int32)
     if n_positive:
-        _penalised(gram, xy, y, y_norm2, alphas[:n_positive] * n, seeds[:n_positive], max_iter, tol,
+        _penalised(gram, xy, y, y_norm2, alphas[:n_positive] * n, random_state, max_iter, tol,
                    store[:, :n_positive], epochs[:, :n_positive], threads, compiled)
     coefs = store.transpose(1, 2, 0)
     zero = np.flatnonzero(alphas == 0)
@@ -90,35 +90,37 @@ def lasso_fits(gram: np.ndarray, xy: np.ndarray, y: np.ndarray, alpha_n: np.ndar
     arithmetic (X'r = q - Q w, ||r||^2 = ||y||^2 - 2 q'w + w'Q w).
     """
     gram = np.ascontiguousarray(gram, dtype=np.float64)
-    seed = path_seeds(1, random_state)
     coef = np.zeros((gram.shape[0], xy.shape[1]))
     for penalty in np.unique(alpha_n):
         cols = np.flatnonzero(alpha_n == penalty)
         store = np.zeros((cols.size, 1, gram.shape[0]))
         _penalised(gram, xy[:, cols], y[:, cols], np.einsum("ij,ij->j", y[:, cols], y[:, cols]),
-                   np.array([penalty]), seed, max_iter, tol, store, np.zeros((cols.size, 1), dtype=np.int32),
-                   threads, compiled)
+                   np.array([penalty]), random_state, max_iter, tol, store,
+                   np.zeros((cols.size, 1), dtype=np.int32), threads, compiled)
         coef[:, cols] = store[:, 0].T
     return coef
 
 
-def _penalised(gram, xy, y, y_norm2, penalties, seeds, max_iter, tol, store, epochs, threads, compiled):
-    """The penalised part of a path into ``store`` (outputs x alphas x features): the kernel or scikit-learn."""
+def _penalised(gram, xy, y, y_norm2, penalties, random_state, max_iter, tol, store, epochs, threads, compiled):
+    """The penalised part of a path into ``store`` (outputs x alphas x features): the kernel or scikit-learn.
+
+    ``penalties`` are the first alphas (times n) of a path whose draws come from ``RandomState(random_state)``.
+    """
     use_kernel = _gram_lasso is not None if compiled is None else compiled
     if use_kernel and _gram_lasso is None:
         raise RuntimeError("the compiled lasso kernel (rosetta_stats.stats.kernels._gram_lasso) is not built")
     run = _lockstep_path if use_kernel else _per_output_path
-    run(gram, xy, y, y_norm2, penalties, seeds, max_iter, tol, store, epochs, threads)
+    run(gram, xy, y, y_norm2, penalties, random_state, max_iter, tol, store, epochs, threads)
 
 
-def _lockstep_path(gram, xy, y, y_norm2, penalties, seeds, max_iter, tol, store, epochs, threads):
+def _lockstep_path(gram, xy, y, y_norm2, penalties, random_state, max_iter, tol, store, epochs, threads):
     """The compiled kernel on blocks of ``LOCKSTEP_BLOCK`` outputs, blocks on threads (it releases the GIL)."""
     n_outputs, p = xy.shape[1], gram.shape[0]
     xy_rows = np.ascontiguousarray(xy.T, dtype=np.float64)
     w, h = np.zeros((n_outputs, p)), np.zeros((n_outputs, p))  # from zero, so H = Q w = 0
     y_norm2 = np.ascontiguousarray(y_norm2, dtype=np.float64)
     penalties = np.ascontiguousarray(penalties, dtype=np.float64)
-    seeds = np.asarray(seeds, dtype=np.uint32)
+    seeds = np.asarray(path_seeds(len(penalties), random_state), dtype=np.uint32)
 
     def block(first):
         rows = slice(first, first + LOCKSTEP_BLOCK)
@@ -129,7 +131,7 @@ def _lockstep_path(gram, xy, y, y_norm2, penalties, seeds, max_iter, tol, store,
         list(pool.map(block, range(0, n_outputs, LOCKSTEP_BLOCK)))
 
 
-def _per_output_path(gram, xy, y, y_norm2, penalties, seeds, max_iter, tol, store, epochs, threads):
+def _per_output_path(gram, xy, y, y_norm2, penalties, random_state, max_iter, tol, store, epochs, threads):
     """scikit-learn's ``enet_coordinate_descent_gram`` output by output along the path (outputs on threads).
 
     From zero, a step sets a coefficient to ``soft(q_j, alpha n) / Q_jj``,
@@ -142,7 +144,7 @@ def _per_output_path(gram, xy, y, y_norm2, penalties, seeds, max_iter, tol, stor
     live = np.diag(gram) != 0
 
     def one_output(j):
-        rng = np.random.RandomState(0)
+        rng = np.random.RandomState(random_state)
         w = np.zeros(gram.shape[0])
         q, target = np.ascontiguousarray(xy[:, j]), np.ascontiguousarray(y[:, j])
         q_max = np.abs(q[live]).max(initial=0.0)

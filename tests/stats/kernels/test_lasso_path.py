@@ -54,6 +54,19 @@ def test_every_output_runs_the_epochs_scikit_learn_runs(compiled):
     assert len(np.unique(epochs)) > 10 and (epochs == 40).any() and (ours[:, 7] == 0).all()
 
 
+def test_another_random_state_walks_its_own_order_in_both_routes():
+    x, y, gram, xy = correlated_problem(seed=5)
+    alphas = ALPHAS[:-1][::4]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for compiled in (True, False):
+            ours = lasso_path_columns(gram, xy, y, alphas, random_state=7, threads=2, compiled=compiled)
+            for j in range(y.shape[1]):
+                _, coefs, _ = lasso_path(x, y[:, j], alphas=alphas, precompute=gram, Xy=xy[:, j], max_iter=1000,
+                                         selection="random", random_state=7)
+                np.testing.assert_allclose(ours[:, :, j], coefs.T, rtol=0, atol=1e-12)
+
+
 def test_both_routes_and_any_thread_count_give_the_same_path():
     x, y, gram, xy = correlated_problem(n=200, p=40, outputs=45, seed=2)
     reference = lasso_path_columns(gram, xy, y, ALPHAS[:-1], threads=1, compiled=False)
