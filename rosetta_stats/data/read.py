@@ -181,16 +181,11 @@ def _decompressed(path: Path):
     source = open(read_end, "rb")
     try:
         yield source
-    except BaseException:
+    finally:  # closing the pipe ends a pump still writing; its failure replaces the parser's error
         source.close()
         thread.join()
         if failure:
             raise failure[0] from None
-        raise
-    source.close()
-    thread.join()
-    if failure:
-        raise failure[0]
 
 
 def _in_own_pages(block: np.ndarray) -> np.ndarray:

@@ -21,13 +21,13 @@ import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
-from scipy.linalg import LinAlgError, cholesky, solve_triangular
+from scipy.linalg import solve_triangular
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LassoCV
 from sklearn.model_selection import KFold
 
 from .kernels.lasso_path import lasso_fits, lasso_path_columns, path_seeds
-from .kernels.unpenalised_sweep import unpenalised_descent
+from .kernels.unpenalised_sweep import cholesky_or_none, unpenalised_descent
 
 PAPER_LASSO_ALPHAS = tuple(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))
 MAX_ITER, TOL, INNER_FOLDS = 1000, 1e-4, 5
@@ -155,17 +155,17 @@ class InnerFold:
         return self.mse(w, cols)
 
     def held_out_gain(self) -> float:
-        """An upper bound on ||X_test v|| / ||X_train v|| over all v (inf when X_train'X_train is singular).
+        """An upper bound on ||X_test v|| / ||X_train v|| over all v (inf when X_train'X_train is singular
+        or badly conditioned: then the sweeps were replayed exactly and no bound is needed).
 
         With X_train'X_train = U'U it is the largest singular value of
         X_test U^-1 (held-out rows centred as the predictions centre them),
         widened by 1% for rounding.
         """
-        try:
-            upper = cholesky(self.gram, lower=False, check_finite=False)
-        except LinAlgError:
+        factor = cholesky_or_none(self.gram)
+        if factor is None:
             return np.inf
-        scaled = solve_triangular(upper, (self.x_test - self.x_offset).T, trans="T", check_finite=False)
+        scaled = solve_triangular(factor[0], (self.x_test - self.x_offset).T, trans="T", check_finite=False)
         return 1.01 * float(np.linalg.norm(scaled, 2)) + 1e-300
 
 

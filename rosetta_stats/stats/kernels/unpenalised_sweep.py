@@ -132,7 +132,7 @@ def unpenalised_descent(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_n
     """
     gram = np.ascontiguousarray(gram, dtype=np.float64)
     start = np.asarray(start, dtype=np.float64)
-    factor = _cholesky(gram)
+    factor = cholesky_or_none(gram)
     bound = np.zeros(start.shape[1])
     if factor is None:
         out = gauss_seidel(gram, xy, start, y_norm2, seed, max_iter, tol)
@@ -192,7 +192,7 @@ def _prune(gram, upper, basis, residual, coefficients, scale, allowance):
     return basis, residual, coefficients[keep]
 
 
-def _cholesky(gram: np.ndarray):
+def cholesky_or_none(gram: np.ndarray):
     """The upper Cholesky factor of the Gram matrix, or None when it is singular or badly conditioned."""
     try:
         factor = cho_factor(gram, lower=False, check_finite=False)
