@@ -17,7 +17,7 @@ import tracemalloc
 from pathlib import Path
 
 from rosetta_stats.bridge import cytominer
-from rosetta_stats.data.simulate_cells import simulate_single_cells
+from rosetta_stats.simulate.cells import simulate_single_cells
 from rosetta_stats.bridge.database_tables import SQLiteTable
 
 R_SCRIPT = """

@@ -23,8 +23,8 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 import rosetta_stats as rs
 from harness import absolute_target, target
 from sklearn.metrics import r2_score
-from rosetta_stats.stats.lasso_cv import paper_lasso_cv
-from rosetta_stats.stats.paired_inputs import paired_matrices
+from rosetta_stats.stats.prediction.lasso_cv import paper_lasso_cv
+from rosetta_stats.stats.core.paired import paired_matrices
 from rosetta_stats.stats.kernels.regression import standardize_columns
 
 

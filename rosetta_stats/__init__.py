@@ -3,122 +3,109 @@
 The Rosetta collection pairs Cell Painting (CP, morphology) and L1000 (GE,
 978 landmark genes) profiles of the same perturbations. This package gets
 the data, aggregates and normalises it with the R package cytominer
-(through rpy2), computes replicate reproducibility, cross-modal
-correlation and single-gene predictability, and hands every result to R.
+(through rpy2), computes replicate reproducibility, retrieval (mAP),
+cross-modal correlation and single-gene predictability, and hands every
+result to R.
+
+Every public name is importable from here; the module holding it is imported
+on first use, so ``import rosetta_stats`` (and the command line's ``--help``)
+start without loading numpy, pandas or scikit-learn.
 """
+from __future__ import annotations
+
+import importlib
+
 from .version import __version__
 
-# data: registry, downloads, reading, controls, cleaning, treatment level, pairing, simulators
-from .data.registry import DATASETS, get_dataset, list_files
-from .data.download import DownloadError, ETagMismatchError, download_dataset, download_file
-from .data.features import infer_cp_features, infer_features, infer_ge_features
-from .data.profiles import Profiles
-from .data.controls import ControlSpec
-from .data.read import load_profiles, read_profiles
-from .data.cleaning import clean_profiles
-from .data.treatment_level import treatment_level
-from .data.pairing import PairedProfiles, load_paired, pair, read_paired
-from .data.keys import compound_of, normalize_dose_keys
-from .data.controls import ControlRules
-from .data.rosetta_like import RosettaLikeTruth, write_rosetta_like
-from .data.simulate_cells import SingleCellTruth, simulate_single_cells
-from .data.simulate_paired import PairedTruth, SimulatedPair, simulate_paired
+# public name -> the module that defines it
+_EXPORTS = {
+    "CytominerError": ".bridge.errors",
+    "RBackendUnavailable": ".bridge.errors",
+    "PostgresTable": ".bridge.database_tables",
+    "SQLiteTable": ".bridge.database_tables",
+    "CellProfilerDatabase": ".bridge.cellprofiler_database",
+    "cellprofiler_database": ".bridge.cellprofiler_database",
+    "aggregate": ".bridge.cytominer",
+    "normalize": ".bridge.cytominer",
+    "r_available": ".bridge.cytominer",
+    "select_features": ".bridge.cytominer",
+    "PlateProfiles": ".bridge.plate_profiles",
+    "profile_plate": ".bridge.plate_profiles",
+    "infer_cp_features": ".data.features",
+    "infer_features": ".data.features",
+    "infer_ge_features": ".data.features",
+    "SingleCellTruth": ".simulate.cells",
+    "simulate_single_cells": ".simulate.cells",
+    "PairedTruth": ".simulate.paired",
+    "SimulatedPair": ".simulate.paired",
+    "simulate_paired": ".simulate.paired",
+    "Profiles": ".data.profiles",
+    "ControlSpec": ".common.matching",
+    "clean_profiles": ".data.cleaning",
+    "treatment_level": ".data.treatment_level",
+    "PairedProfiles": ".data.pairing",
+    "load_profiles": ".data.read",
+    "pair": ".data.pairing",
+    "load_paired": ".data.pairing",
+    "compound_of": ".data.keys",
+    "normalize_dose_keys": ".data.keys",
+    "ControlRules": ".common.matching",
+    "RosettaLikeTruth": ".simulate.rosetta_like",
+    "write_rosetta_like": ".simulate.rosetta_like",
+    "read_profiles": ".data.read",
+    "DATASETS": ".data.registry",
+    "get_dataset": ".data.registry",
+    "list_files": ".data.registry",
+    "ReplicateResult": ".stats.replicates",
+    "bh_qvalues": ".stats.core.multiple_testing",
+    "replicate_reproducibility": ".stats.replicates",
+    "AveragePrecisionResult": ".stats.retrieval.map",
+    "mean_average_precision": ".stats.retrieval.map",
+    "ModalityComparison": ".stats.reproducible_sets",
+    "compare_modalities": ".stats.reproducible_sets",
+    "PredictabilityResult": ".stats.prediction.predictability",
+    "feature_predictability": ".stats.prediction.predictability",
+    "gene_predictability": ".stats.prediction.predictability",
+    "gene_predictability_by_category": ".stats.prediction.predictability",
+    "category_enrichment": ".stats.category_enrichment",
+    "feature_categories": ".data.feature_categories",
+    "canonical_correlation": ".stats.correlation",
+    "feature_gene_correlation": ".stats.correlation",
+    "similarity_concordance": ".stats.correlation",
+    "ReproducibleSets": ".stats.reproducible_sets",
+    "reproducible_sets": ".stats.reproducible_sets",
+    "highly_predictable": ".stats.paper_rules",
+    "MoaPredictionResult": ".stats.prediction.moa",
+    "moa_prediction": ".stats.prediction.moa",
+    "gene_symbols": ".data.gene_symbols",
+    "gene_probes": ".data.gene_symbols",
+    "landmark_probes": ".data.gene_symbols",
+    "PairRule": ".common.matching",
+    "PRESETS": ".common.presets",
+    "Preset": ".common.presets",
+    "Result": ".common.result",
+    "hierarchical_fdr": ".stats.core.multiple_testing",
+    "classify_cp_columns": ".data.features",
+    "read_paired": ".data.pairing",
+    "read_results": ".results.folders",
+    "write_results": ".results.folders",
+    "DownloadError": ".data.download",
+    "ETagMismatchError": ".data.download",
+    "download_dataset": ".data.download",
+    "download_file": ".data.download",
+}
 
-# bridge: cytominer through rpy2, database tables
-from .bridge.errors import CytominerError, RBackendUnavailable
-from .bridge.database_tables import PostgresTable, SQLiteTable
-from .bridge.cellprofiler_database import CellProfilerDatabase, cellprofiler_database
-from .bridge.cytominer import aggregate, normalize, r_available, select_features
-from .bridge.plate_profiles import PlateProfiles, profile_plate
+__all__ = [*_EXPORTS, "__version__"]
 
-# statistics
-from .stats.multiple_testing import bh_qvalues
-from .stats.replicates import ReplicateResult, replicate_reproducibility
-from .stats.average_precision import AveragePrecisionResult, mean_average_precision
-from .stats.modality_comparison import ModalityComparison, compare_modalities
-from .stats.predictability import (
-    PredictabilityResult,
-    feature_predictability,
-    gene_predictability,
-    gene_predictability_by_category,
-)
-from .stats.category_enrichment import category_enrichment
-from .data.feature_categories import feature_categories
-from .stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
-from .stats.reproducible_sets import ReproducibleSets, reproducible_sets
-from .stats.paper_rules import highly_predictable
-from .stats.moa_prediction import MoaPredictionResult, moa_prediction
-from .data.gene_symbols import gene_symbols
 
-# results folders
-from .results.folders import read_results, write_results
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
-__all__ = [
-    "CytominerError",
-    "RBackendUnavailable",
-    "PostgresTable",
-    "SQLiteTable",
-    "CellProfilerDatabase",
-    "cellprofiler_database",
-    "aggregate",
-    "normalize",
-    "r_available",
-    "select_features",
-    "PlateProfiles",
-    "profile_plate",
-    "infer_cp_features",
-    "infer_features",
-    "infer_ge_features",
-    "SingleCellTruth",
-    "simulate_single_cells",
-    "PairedTruth",
-    "SimulatedPair",
-    "simulate_paired",
-    "Profiles",
-    "ControlSpec",
-    "clean_profiles",
-    "treatment_level",
-    "PairedProfiles",
-    "load_profiles",
-    "pair",
-    "load_paired",
-    "compound_of",
-    "normalize_dose_keys",
-    "ControlRules",
-    "RosettaLikeTruth",
-    "write_rosetta_like",
-    "read_profiles",
-    "DATASETS",
-    "get_dataset",
-    "list_files",
-    "ReplicateResult",
-    "bh_qvalues",
-    "replicate_reproducibility",
-    "AveragePrecisionResult",
-    "mean_average_precision",
-    "ModalityComparison",
-    "compare_modalities",
-    "PredictabilityResult",
-    "feature_predictability",
-    "gene_predictability",
-    "gene_predictability_by_category",
-    "category_enrichment",
-    "feature_categories",
-    "canonical_correlation",
-    "feature_gene_correlation",
-    "similarity_concordance",
-    "ReproducibleSets",
-    "reproducible_sets",
-    "highly_predictable",
-    "MoaPredictionResult",
-    "moa_prediction",
-    "gene_symbols",
-    "read_paired",
-    "read_results",
-    "write_results",
-    "DownloadError",
-    "ETagMismatchError",
-    "download_dataset",
-    "download_file",
-    "__version__",
-]
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

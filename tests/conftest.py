@@ -24,7 +24,9 @@ def r_session():
     from rosetta_stats.bridge import cytominer
 
     try:
-        return cytominer._RSession.get()
+        session = cytominer.RSession.get()
+        session.bridge
+        return session
     except cytominer.RBackendUnavailable as exc:
         if os.environ.get("CI"):
             raise

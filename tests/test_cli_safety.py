@@ -165,7 +165,7 @@ def test_global_options_work_after_the_subcommand_and_interrupts_are_one_line(we
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_cmd_replicates", interrupted)
+    monkeypatch.setattr(cli, "cmd_replicates", interrupted)
     parser_runs = cli.build_parser
     monkeypatch.setattr(cli, "build_parser", lambda: _with_run(parser_runs(), interrupted))
     code, _, err = run(capsys, "replicates", wells_csv, "--perturbation", "pert", "--out", tmp_path / "p")

@@ -1,4 +1,5 @@
-"""The house plan: stages import downwards only, statistics never import each other, one rpy2 boundary."""
+"""The house plan: stages import downwards only, statistics never import each other, one rpy2 boundary,
+and every concept in one home (one matcher, one result shape, no private names across modules)."""
 from __future__ import annotations
 
 import ast
@@ -13,15 +14,19 @@ import rosetta_stats as rs
 from tests.conftest import REPO
 
 PACKAGE = REPO / "rosetta_stats"
-STATISTICS = {"replicates", "average_precision", "modality_comparison", "predictability", "correlation"}
+MACHINERY = {"core", "kernels"}  # what every statistic shares
+# the statistics: every module under stats/ outside the machinery (a package counts as one statistic)
+STATISTICS = sorted({p.relative_to(PACKAGE / "stats").parts[0].removesuffix(".py")
+                     for p in (PACKAGE / "stats").rglob("*.py")} - MACHINERY - {"__init__"})
 # a stage may import itself and the stages listed after it, never one before it
 STAGE_MAY_IMPORT = {
     "common": {"common"},
     "data": {"common", "data", "bridge"},  # parquet is read through R
     "bridge": {"common", "bridge"},
-    "stats": {"common", "data", "stats", "results"},  # results.base: the one result shape
+    "simulate": {"common", "data", "bridge", "simulate"},
+    "stats": {"common", "data", "stats"},
     "results": {"common", "bridge", "results"},
-    "report": {"common", "data", "bridge", "stats", "results", "report"},
+    "report": {"common", "data", "bridge", "simulate", "stats", "results", "report"},
 }
 
 
@@ -60,14 +65,70 @@ def test_stages_import_only_downstream_stages():
     assert not wrong, wrong
 
 
+def test_the_statistics_are_found_not_listed():
+    assert {"replicates", "retrieval", "prediction", "correlation", "reproducible_sets"} <= set(STATISTICS)
+
+
 def test_no_statistic_imports_another_at_run_time():
     wrong = []
-    for name in STATISTICS:
-        path = PACKAGE / "stats" / f"{name}.py"
+    for path in (PACKAGE / "stats").rglob("*.py"):
+        name = path.relative_to(PACKAGE / "stats").parts[0].removesuffix(".py")
+        if name not in STATISTICS:
+            continue
         for target, at_run_time in _imports(path):
             leaf = target.split(".")[2] if target.count(".") >= 2 else ""
             if at_run_time and leaf in STATISTICS and leaf != name:
-                wrong.append(f"stats/{name}.py imports {target}")
+                wrong.append(f"{path.relative_to(PACKAGE)} imports {target}")
+    assert not wrong, wrong
+
+
+def test_no_module_imports_another_modules_private_name():
+    wrong = []
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                own_modules = {p.name.split(".")[0] for p in path.parent.iterdir()}  # a private module of its own
+                wrong += [f"{path.relative_to(REPO)}: {a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__") and a.name not in own_modules]
+    assert not wrong, wrong
+
+
+def test_only_the_matcher_parses_control_rules():
+    """Control rules are parsed and matched in common/matching.py alone: nobody else compares a column with
+    control values or splits COLUMN=VALUE."""
+    home = PACKAGE / "common" / "matching.py"
+    wrong = []
+    for path in _modules():
+        if path == home:
+            continue
+        text = path.read_text()
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in (
+                    "rows_matching", "ControlSpec", "ControlRules", "as_control_rules", "resolve_controls"):
+                wrong.append(f"{path.relative_to(REPO)} defines {node.name}")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "partition" \
+                    and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "=":
+                wrong.append(f"{path.relative_to(REPO)} splits COLUMN=VALUE itself (line {node.lineno})")
+    assert not wrong, wrong
+
+
+def test_every_statistic_returns_a_result():
+    """Every public function whose module is a statistic is annotated to return a Result subclass."""
+    import inspect
+    import typing
+
+    wrong = []
+    for name in rs.__all__:
+        value = getattr(rs, name)
+        module = getattr(value, "__module__", "")
+        parts = module.split(".")
+        if not inspect.isfunction(value) or len(parts) < 3 or parts[1] != "stats" or parts[2] in MACHINERY:
+            continue
+        hints = typing.get_type_hints(inspect.unwrap(value))
+        returned = hints.get("return")
+        if not (inspect.isclass(returned) and issubclass(returned, rs.Result)):
+            wrong.append(f"{name} returns {returned}")
     assert not wrong, wrong
 
 
@@ -102,7 +163,7 @@ def test_no_import_cycle_between_modules():
 def test_only_the_bridge_imports_rpy2():
     users = sorted(str(p.relative_to(PACKAGE)) for p in _modules() if "rpy2" in p.read_text()
                    and any(line.strip().startswith(("import rpy2", "from rpy2")) for line in p.read_text().splitlines()))
-    assert users == ["bridge/cytominer.py", "bridge/parquet.py", "bridge/rds.py"]
+    assert users == ["bridge/r_session.py"]
 
 
 def test_import_works_without_rpy2():
@@ -142,7 +203,8 @@ def test_every_result_has_one_shape():
     reps = rs.replicate_reproducibility(cp, n_null=50)
     results = [
         reps, rs.mean_average_precision(cp, n_null=20),
-        rs.compare_modalities(reps, rs.replicate_reproducibility(ge, n_null=50)),
+        rs.reproducible_sets(reps, rs.replicate_reproducibility(ge, n_null=50)),
+        rs.feature_gene_correlation(paired),
         rs.gene_predictability(paired, n_permutations=5),
         rs.canonical_correlation(paired, n_components=2, n_pcs=3, n_permutations=5),
         rs.similarity_concordance(paired, n_permutations=5),
@@ -153,6 +215,8 @@ def test_every_result_has_one_shape():
         assert isinstance(result.notes, tuple), type(result)
         assert isinstance(result.summary(), str) and result.summary(), type(result)
         if not isinstance(result, rs.PairedProfiles):
-            assert isinstance(result.parameters, dict) and "notes" not in result.parameters, type(result)
+            assert isinstance(result, rs.Result), type(result)
+            assert isinstance(result.settings, dict) and isinstance(result.estimates, dict), type(result)
+            assert "notes" not in result.parameters, type(result)
     genes = results[3]
     assert any("paired on" in n or "negative controls" in n for n in genes.notes)  # pairing's notes travel on

@@ -28,7 +28,7 @@ def test_readme_blocks_run_as_written(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "percent replicating" in out and "48 h vs 24 h" in out
     tables, manifest = rs.read_results(tmp_path / "results")
-    assert set(tables) == {"wells", "replicates", "genes"}
+    assert set(tables) == {"wells", "normalization_parameters", "dropped_features", "replicates", "genes"}
     assert len(tables["wells"]) == 48  # 2 plates x 24 wells
     assert namespace["paired"].losses["only_cp"].sum() == 0
     (r_code,) = blocks("r")

@@ -33,7 +33,8 @@ def quickstart_results(tmp_path_factory):
 def test_quickstart_writes_a_results_folder(quickstart_results):
     out, printed = quickstart_results
     tables, manifest = rs.read_results(out)
-    assert set(tables) == {"wells", "replicates_cp", "replicates_ge", "map_cp", "genes"}
+    # a result's further tables (the selection's dropped features) are written beside it
+    assert set(tables) == {"wells", "dropped_features", "replicates_cp", "replicates_ge", "map_cp", "genes"}
     assert len(tables["genes"]) == 60 and len(tables["wells"]) == 96
     assert f"-> {len(tables['wells'])} wells" in printed
     assert manifest["tables"]["genes"]["parameters"]["n_permutations"] == 200
@@ -87,7 +88,7 @@ def test_predictability_comparison_agrees_with_a_sklearn_loop():
     from sklearn.model_selection import GroupKFold, cross_val_score
 
     from rosetta_stats.stats.kernels.regression import standardize_columns
-    from rosetta_stats.stats.paired_inputs import paired_matrices
+    from rosetta_stats.stats.core.paired import paired_matrices
 
     shared_file("reference/paper_single_gene_predictability.csv")
     printed = run_vignette("predictability_vs_paper.py", SHARED)

@@ -50,7 +50,7 @@ counts = []
 for row in fig2b.itertuples():
     fitted = scores[(scores["Dataset"] == row.dataset) & (scores["Model"] == row.model)]
     shuffled = scores[(scores["Dataset"] == row.dataset) & (scores["Model"] == f"{row.model}-random")]
-    calls = rs.highly_predictable(fitted.set_index("gene")["r2"], shuffled["r2"])
+    calls = rs.highly_predictable(fitted.set_index("gene")["r2"], shuffled["r2"]).table
     counts.append((row.dataset, row.model, row.n_highly_predictable, int(calls["highly_predictable"].sum())))
 print("\n2. highly predictable genes (Fig 2b)")
 print(pd.DataFrame(counts, columns=["dataset", "model", "paper", "ours"]).to_string(index=False))

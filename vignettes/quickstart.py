@@ -29,8 +29,8 @@ with tempfile.TemporaryDirectory() as tmp:
                          ["Metadata_Plate", "Metadata_Well", "Metadata_pert_type"])
 normalized = rs.normalize(wells, cells.features, "Metadata_Plate", {"Metadata_pert_type": "negcon"})
 selected = rs.select_features(normalized, cells.features, operation="variance_threshold")
-print(f"{cells.n_cells} cells -> {len(wells)} wells; {selected.shape[1] - 3} features kept")
-print(normalized.attrs["normalization_parameters"].head(3).to_string(index=False))
+print(f"{cells.n_cells} cells -> {len(wells.table)} wells; {selected.estimates['n_kept']} features kept")
+print(normalized.normalization_parameters.head(3).to_string(index=False))
 
 # 2. Paired profiles (replicate level) and their treatment-level pairing.
 sim = rs.simulate_paired(n_perturbations=150, n_replicates=3, n_cp_features=40, n_genes=60, seed=2)
@@ -41,7 +41,7 @@ print(cp.summary())
 rep_cp = rs.replicate_reproducibility(cp, n_null=500, seed=0)
 rep_ge = rs.replicate_reproducibility(ge, n_null=500, seed=0)
 print(rep_cp.summary())
-print(rs.compare_modalities(rep_cp, rep_ge).summary())
+print(rs.reproducible_sets(rep_cp, rep_ge).summary())
 map_cp = rs.mean_average_precision(cp, n_null=500, seed=0)
 print(map_cp.summary())
 

@@ -69,8 +69,10 @@ normalize_profiles <- function(population, variables, strata, sample,
 
   parameters <- if (opened$in_database && operation == "standardize") {
     database_parameters(sample, variables, strata)
-  } else {
+  } else if (opened$in_database) {
     control_parameters(to_placeholders(sample, variables, fun), variables, strata, operation)
+  } else {
+    frame_parameters(sample, variables, strata, operation)
   }
   low <- is.na(parameters$dispersion) | parameters$dispersion <= min_dispersion
   low_variables <- unique(parameters$variable[low])
@@ -97,19 +99,70 @@ normalize_profiles <- function(population, variables, strata, sample,
     attr(result, "dropped") <- dropped
     return(result)
   }
-  population <- to_placeholders(
-    dplyr::select(population, -dplyr::all_of(dropped$variable)), variables, fun)
-  sample <- to_placeholders(
-    dplyr::select(sample, -dplyr::all_of(dropped$variable)), variables, fun)
-  result <- with_quiet_logger(
-    cytominer::normalize(population = population, variables = placeholder_names(variables),
-                         strata = strata, sample = sample, operation = operation)
-  )
-  result <- tibble::as_tibble(dplyr::ungroup(dplyr::collect(result)))
-  colnames(result) <- from_placeholders(colnames(result), variables)
+  population <- dplyr::select(population, -dplyr::all_of(dropped$variable))
+  result <- normalize_frame(population, variables, strata, parameters[parameters$variable %in% variables, ])
   attr(result, "parameters") <- parameters
   attr(result, "dropped") <- dropped
   result
+}
+
+# The key of each row's stratum (one string; strata values joined by a separator no value holds).
+stratum_key <- function(frame, strata) {
+  parts <- lapply(strata, function(s) ifelse(is.na(frame[[s]]), "\001NA", as.character(frame[[s]])))
+  do.call(paste, c(parts, sep = "\037"))
+}
+
+# Location and dispersion of every variable in every stratum of an in-memory
+# sample: the functions cytominer::normalize() applies (mean and sd, or median
+# and mad), a column at a time on each stratum's rows (no per-variable
+# round trip through dplyr).
+frame_parameters <- function(sample, variables, strata, operation) {
+  sample <- as.data.frame(sample, check.names = FALSE)
+  key <- stratum_key(sample, strata)
+  levels <- unique(key)
+  values <- as.matrix(sample[, variables, drop = FALSE])
+  storage.mode(values) <- "double"
+  loc <- disp <- matrix(NA_real_, length(levels), length(variables))
+  for (i in seq_along(levels)) {
+    block <- values[key == levels[i], , drop = FALSE]
+    if (operation == "robustize") {
+      loc[i, ] <- apply(block, 2, stats::median, na.rm = TRUE)
+      disp[i, ] <- apply(block, 2, stats::mad, na.rm = TRUE)
+    } else {
+      loc[i, ] <- colMeans(block, na.rm = TRUE)
+      disp[i, ] <- apply(block, 2, stats::sd, na.rm = TRUE)
+    }
+  }
+  first <- sample[match(levels, key), strata, drop = FALSE]
+  out <- first[rep(seq_along(levels), times = length(variables)), , drop = FALSE]
+  out$variable <- rep(variables, each = length(levels))
+  out$location <- as.vector(loc)
+  out$dispersion <- as.vector(disp)
+  rownames(out) <- NULL
+  tibble::as_tibble(out)
+}
+
+# (x - location) / dispersion for every variable of an in-memory population, with the parameters of its
+# row's stratum; rows of strata without parameters are dropped (as cytominer drops them). Rows keep
+# their order.
+normalize_frame <- function(population, variables, strata, parameters) {
+  population <- as.data.frame(population, check.names = FALSE)
+  parameters <- as.data.frame(parameters, check.names = FALSE)
+  levels <- unique(stratum_key(parameters, strata))
+  at <- match(stratum_key(parameters, strata), levels)
+  column <- match(parameters$variable, variables)
+  loc <- disp <- matrix(NA_real_, length(levels), length(variables))
+  loc[cbind(at, column)] <- parameters$location
+  disp[cbind(at, column)] <- parameters$dispersion
+  row_level <- match(stratum_key(population, strata), levels)
+  population <- population[!is.na(row_level), , drop = FALSE]
+  row_level <- row_level[!is.na(row_level)]
+  values <- as.matrix(population[, variables, drop = FALSE])
+  storage.mode(values) <- "double"
+  values <- (values - loc[row_level, , drop = FALSE]) / disp[row_level, , drop = FALSE]
+  for (j in seq_along(variables)) population[[variables[j]]] <- values[, j]
+  rownames(population) <- NULL
+  tibble::as_tibble(population, .name_repair = "minimal")
 }
 
 # Mean and standard deviation of every variable in every stratum of the

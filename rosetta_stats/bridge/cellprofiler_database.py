@@ -43,6 +43,13 @@ class CellProfilerDatabase:
     def columns(self) -> list[str]:
         return list(self.metadata) + list(self.features)
 
+    def distinct_values(self, column: str, limit: int = 100_000) -> list:
+        """The distinct values of one column of the joined view."""
+        with contextlib.closing(sqlite3.connect(read_only_uri(self.path), uri=True)) as con:
+            rows = con.execute(f"SELECT DISTINCT {quote_identifier(column)} FROM ({self.query}) "
+                               f"LIMIT {int(limit)}").fetchall()
+        return [r[0] for r in rows]
+
 
 def _tables_and_columns(path: Path) -> dict[str, list[str]]:
     try:

@@ -30,13 +30,15 @@ from .database_tables import DATABASE_TABLES as _PLAIN_TABLES, PostgresTable
 
 DATABASE_TABLES = (*_PLAIN_TABLES, CellProfilerDatabase)
 from .errors import CytominerError, RBackendUnavailable
+from .r_session import RSession
+from ..common.matching import as_control_rules, cells_matching, control_mask
+from ..common.result import Result, TableResult
 from ..common.validation import (
     as_name_list,
     check_choice,
     check_columns,
     check_not_empty,
     check_numeric_features,
-    rows_matching,
 )
 
 AGGREGATE_OPERATIONS = ("mean", "median", "min", "max", "sd")
@@ -47,126 +49,64 @@ MISSING_CONTROL_ACTIONS = ("error", "drop")
 
 _ROW_ID = "rosetta_row_id_"
 _CONTROL = "rosetta_is_control_"
-_SETUP_HINT = (
-    "run `make setup` in the rosetta_stats checkout (it installs R, python3-rpy2, "
-    "the CRAN package cytominer and the rosettabridge R package)"
-)
-
-
-# --------------------------------------------------------------------------- R session
-
-
-class _RSession:
-    """The rpy2 objects this module needs, created on first use."""
-
-    _instance: "_RSession | None" = None
-
-    def __init__(self) -> None:
-        os.environ.setdefault("TZ", "UTC")  # R asks systemd for the zone otherwise
-        try:
-            import rpy2.robjects as ro
-            from rpy2.robjects import numpy2ri
-            from rpy2.robjects.conversion import localconverter
-            from rpy2.robjects.packages import PackageNotInstalledError, importr
-        except Exception as exc:  # ImportError, or R failing to start
-            raise RBackendUnavailable(f"rpy2 with R is not available ({exc}); {_SETUP_HINT}") from exc
-        modules = {}
-        for package in ("cytominer", "rosettabridge"):
-            try:
-                modules[package] = importr(package)
-            except PackageNotInstalledError as exc:
-                raise RBackendUnavailable(
-                    f"the R package {package!r} is not installed; {_SETUP_HINT}"
-                ) from exc
-        self.ro = ro
-        self.bridge = modules["rosettabridge"]
-        self.converter = ro.default_converter + numpy2ri.converter
-        self.localconverter = localconverter
-
-    @classmethod
-    def get(cls) -> "_RSession":
-        if cls._instance is None:
-            cls._instance = cls()
-        return cls._instance
-
-    # Python -> R ---------------------------------------------------------------------
-    def metadata_vector(self, values: Sequence[Any] | pd.Series):
-        """A plain R vector: numbers as double, everything else as character."""
-        ro = self.ro
-        series = pd.Series(values)
-        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            return ro.FloatVector(series.astype(float).to_numpy())
-        return ro.StrVector([ro.NA_Character if pd.isna(v) else str(v) for v in series])
-
-    def named_list(self, columns: Mapping[str, Any]):
-        return self.ro.ListVector({k: self.metadata_vector(v) for k, v in columns.items()})
-
-    def matrix(self, values: np.ndarray):
-        with self.localconverter(self.converter):
-            return self.ro.conversion.get_conversion().py2rpy(
-                np.asfortranarray(values, dtype=float)
-            )
-
-    # R -> Python ---------------------------------------------------------------------
-    def to_python(self, obj) -> Any:
-        with self.localconverter(self.converter):
-            return self.ro.conversion.get_conversion().rpy2py(obj)
-
-    def strings(self, vector) -> list[str | None]:
-        na = self.ro.NA_Character
-        return [None if v is na else str(v) for v in vector]
-
-    def column(self, vector) -> np.ndarray | list:
-        if isinstance(vector, self.ro.vectors.StrVector):
-            return self.strings(vector)
-        return np.asarray(vector, dtype=float)
-
-    def call(self, function: str, **kwargs) -> Any:
-        """Call ``rosettabridge::function``; R errors become :class:`CytominerError`."""
-        ro = self.ro
-        args = ro.ListVector({k: (ro.NULL if v is None else v) for k, v in kwargs.items()})
-        outcome = self.bridge.bridge_call(getattr(self.bridge, function), args)
-        outcome = dict(zip(outcome.names, outcome))
-        for message in self.strings(outcome["warnings"]):
-            warnings.warn(message, UserWarning, stacklevel=3)
-        errors = self.strings(outcome["error"])
-        if errors:
-            raise CytominerError(errors[0])
-        return outcome["value"]
-
-    def frame_parts(self, frame, variables: Sequence[str]) -> dict[str, Any]:
-        parts = self.bridge.bridge_parts(frame, self.ro.StrVector(list(variables)))
-        parts = dict(zip(parts.names, parts))
-        metadata = parts["metadata"]
-        meta_names = list(metadata.names) if len(metadata) else []
-        return {
-            "metadata": {n: self.column(v) for n, v in zip(meta_names, metadata)},
-            "values": np.asarray(self.to_python(parts["values"]), dtype=float),
-            "variables": self.strings(parts["variables"]),
-            "parameters": parts["parameters"],
-            "dropped": parts["dropped"],
-        }
-
-    def attribute(self, obj, name: str):
-        return self.ro.baseenv["attr"](obj, name)
-
-    def small_frame(self, frame) -> pd.DataFrame:
-        """A small R data frame of plain columns (parameters, dropped lists)."""
-        if frame is self.ro.NULL:
-            return pd.DataFrame()
-        return pd.DataFrame({n: self.column(v) for n, v in zip(frame.names, frame)})
 
 
 def r_available() -> bool:
     """True when R, rpy2, cytominer and rosettabridge can be used."""
     try:
-        _RSession.get()
+        RSession.get().bridge
     except RBackendUnavailable:
         return False
     return True
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+class AggregateResult(TableResult):
+    """Aggregated rows (``table``): strata columns, then the features."""
+
+    title = "Aggregated profiles (cytominer)"
+
+
+class NormalizeResult(TableResult):
+    """Normalised rows (``table``); ``tables``: normalization_parameters, dropped_features."""
+
+    title = "Normalised profiles (cytominer)"
+
+    @property
+    def normalization_parameters(self) -> pd.DataFrame:
+        return self.tables["normalization_parameters"]
+
+    @property
+    def dropped_features(self) -> pd.DataFrame:
+        return self.tables["dropped_features"]
+
+
+class SelectionResult(TableResult):
+    """The population without the dropped features (``table``); ``tables``: dropped_features."""
+
+    title = "Feature selection (cytominer)"
+
+    @property
+    def dropped_features(self) -> pd.DataFrame:
+        return self.tables["dropped_features"]
+
+
+def _population(population):
+    """A DataFrame or database table from whatever holds one (a Result's table, Profiles' data)."""
+    if isinstance(population, Result):
+        return population.table
+    data = getattr(population, "data", None)
+    if isinstance(data, pd.DataFrame) and hasattr(population, "features"):
+        return data
+    return population
+
+
+def _inputs(population) -> tuple:
+    if isinstance(population, Result):
+        return population.inputs
+    return tuple(getattr(population, "sources", ()) or ())
 
 
 def _prepare(population, variables, strata_like: Sequence[str], argument: str):
@@ -187,20 +127,17 @@ def _prepare(population, variables, strata_like: Sequence[str], argument: str):
 
 def _control_mask(population: pd.DataFrame, sample) -> np.ndarray:
     """Boolean mask of the control rows from a dict of column values or a mask."""
-    mask, described = rows_matching(population, sample, "sample")
-    if not mask.any():
-        raise ValueError(f"no control rows where {described}")
-    return mask
+    return control_mask(population, sample, "sample")[0]
 
 
-def _send_frame(session: _RSession, population: pd.DataFrame, variables, metadata: dict):
+def _send_frame(session: RSession, population: pd.DataFrame, variables, metadata: dict):
     values = population[variables].to_numpy(dtype=float)
     return session.bridge.bridge_frame(
         session.named_list(metadata), session.matrix(values), session.ro.StrVector(variables)
     )
 
 
-def _database(session: _RSession, table):
+def _database(session: RSession, table):
     """The rosettabridge description of a database table."""
     if isinstance(table, CellProfilerDatabase):
         return session.call("sqlite_table", path=str(table.path), table=table.table, query=table.query)
@@ -210,17 +147,30 @@ def _database(session: _RSession, table):
     return session.call("sqlite_table", path=str(table.path), table=table.table)
 
 
-def _r_filter(session: _RSession, sample: Mapping[str, Any]):
-    values = {
-        k: ([v] if isinstance(v, (str, int, float)) else list(v)) for k, v in sample.items()
-    }
-    return session.named_list(values)
+def _r_filter(session: RSession, table, sample) -> Any:
+    """The R filter (column -> exact values) that marks the rows the control rule marks, found by applying
+    the one matcher to each column's distinct values in the database."""
+    rules = as_control_rules(sample)
+    if rules is None or len(rules.rules) != 1:
+        raise ValueError("with a database table, `sample` must be one rule: a dict of column values")
+    rule = rules.rules[0]
+    specs = rule.specs if hasattr(rule, "specs") else (rule,)
+    check_columns(table.columns(), [spec.column for spec in specs], "sample")
+    exact = {}
+    for spec in specs:
+        distinct = pd.Series(table.distinct_values(spec.column))
+        matched = distinct[cells_matching(distinct, spec.values)]
+        if matched.empty:
+            shown = ", ".join(map(repr, distinct.head(5).tolist()))
+            raise ValueError(f"no control rows where {spec.describe()} ({spec.column} holds {shown}, ...)")
+        exact[spec.column] = [v.item() if hasattr(v, "item") else v for v in matched.tolist()]
+    return session.named_list(exact)
 
 
 # --------------------------------------------------------------------------- public API
 
 
-def aggregate(population, variables, strata, operation: str = "mean") -> pd.DataFrame:
+def aggregate(population, variables, strata, operation: str = "mean") -> AggregateResult:
     """Aggregate rows within strata with ``cytominer::aggregate``.
 
     Parameters
@@ -237,10 +187,10 @@ def aggregate(population, variables, strata, operation: str = "mean") -> pd.Data
 
     Returns
     -------
-    DataFrame
-        Strata columns (original dtypes), then the aggregated features; one row
-        per stratum, sorted by the strata. As in cytominer, a NaN in a data frame
-        makes its group's mean/median NaN, while SQL skips NULLs.
+    AggregateResult
+        ``table``: strata columns (original dtypes), then the aggregated features;
+        one row per stratum, sorted by the strata. As in cytominer, a NaN in a data
+        frame makes its group's mean/median NaN, while SQL skips NULLs.
 
     Examples
     --------
@@ -257,8 +207,10 @@ def aggregate(population, variables, strata, operation: str = "mean") -> pd.Data
         raise ValueError(f"`operation` must be a string; got {operation!r}")
     for op in operation.split("+"):
         check_choice(op, AGGREGATE_OPERATIONS, "aggregate operation")
+    inputs, population = _inputs(population), _population(population)
     variables = _prepare(population, variables, strata, "strata")
-    session = _RSession.get()
+    settings = {"variables": len(variables), "strata": strata, "operation": operation}
+    session = RSession.get()
     if isinstance(population, DATABASE_TABLES):
         result = session.call(
             "aggregate_profiles", population=_database(session, population),
@@ -266,7 +218,9 @@ def aggregate(population, variables, strata, operation: str = "mean") -> pd.Data
             operation=operation,
         )
         parts = session.frame_parts(result, [c for c in result.names if c not in strata])
-        return plain_frame(parts).sort_values(strata, kind="stable").reset_index(drop=True)
+        table = plain_frame(parts).sort_values(strata, kind="stable").reset_index(drop=True)
+        return AggregateResult(table, settings, {"n_rows": len(table)}, (f"aggregated in the database ({population.table})",),
+                               inputs)
     metadata = {s: population[s] for s in strata}
     result = session.call(
         "aggregate_profiles", population=_send_frame(session, population, variables, metadata),
@@ -276,7 +230,8 @@ def aggregate(population, variables, strata, operation: str = "mean") -> pd.Data
     parts = session.frame_parts(result, [c for c in result.names if c not in strata])
     out = pd.DataFrame({s: back_map(population[s], parts["metadata"][s]) for s in strata})
     out = pd.concat([out, pd.DataFrame(parts["values"], columns=parts["variables"])], axis=1)
-    return out.sort_values(strata, kind="stable").reset_index(drop=True)
+    table = out.sort_values(strata, kind="stable").reset_index(drop=True)
+    return AggregateResult(table, settings, {"n_rows": len(table)}, (), inputs)
 
 
 def normalize(
@@ -288,7 +243,7 @@ def normalize(
     min_dispersion: float = 1e-8,
     on_low_dispersion: str = "drop",
     on_missing_controls: str = "error",
-) -> pd.DataFrame:
+) -> NormalizeResult:
     """Normalise features to control rows, stratum by stratum, with ``cytominer::normalize``.
 
     Parameters
@@ -314,10 +269,10 @@ def normalize(
 
     Returns
     -------
-    DataFrame
-        The population's rows (original order and metadata) with the features
-        normalised. ``.attrs["normalization_parameters"]`` holds the location and
-        dispersion used per stratum and feature; ``.attrs["dropped_features"]``
+    NormalizeResult
+        ``table``: the population's rows (original order and metadata) with the
+        features normalised; ``tables["normalization_parameters"]``: the location
+        and dispersion used per stratum and feature; ``tables["dropped_features"]``:
         the dropped features and why.
     """
     strata = as_name_list(strata, "strata")
@@ -326,20 +281,18 @@ def normalize(
     check_choice(operation, NORMALIZE_OPERATIONS, "normalize operation")
     check_choice(on_low_dispersion, LOW_DISPERSION_ACTIONS, "on_low_dispersion")
     check_choice(on_missing_controls, MISSING_CONTROL_ACTIONS, "on_missing_controls")
+    inputs, population = _inputs(population), _population(population)
     variables = _prepare(population, variables, strata, "strata")
-    session = _RSession.get()
+    session = RSession.get()
     options = dict(
         variables=session.ro.StrVector(variables), strata=session.ro.StrVector(strata),
         operation=operation, min_dispersion=float(min_dispersion),
         on_low_dispersion=on_low_dispersion, on_missing_controls=on_missing_controls,
     )
     if isinstance(population, DATABASE_TABLES):
-        if not isinstance(sample, Mapping):
-            raise ValueError("with a database table, `sample` must be a dict of column values")
-        check_columns(population.columns(), list(sample), "sample")
         result = session.call(
             "normalize_profiles", population=_database(session, population),
-            sample=_r_filter(session, sample), **options,
+            sample=_r_filter(session, population, sample), **options,
         )
         parts = session.frame_parts(result, variables)
         out = plain_frame(parts, order=population.columns())
@@ -365,14 +318,19 @@ def normalize(
     for s in strata:
         parameters[s] = back_map(strata_keys[s], parameters[s])
     dropped = session.small_frame(parts["dropped"]).rename(columns={"variable": "feature"})
-    out.attrs["normalization_parameters"] = parameters
-    out.attrs["dropped_features"] = dropped.reindex(columns=["feature", "reason"])
-    return out
+    dropped = dropped.reindex(columns=["feature", "reason"])
+    settings = {"strata": strata, "operation": operation, "min_dispersion": float(min_dispersion),
+                "on_low_dispersion": on_low_dispersion, "on_missing_controls": on_missing_controls,
+                "sample": _describe_sample(sample)}
+    estimates = {"n_rows": int(len(out)), "n_features": len(variables) - len(dropped), "n_dropped": int(len(dropped))}
+    notes = (f"dropped {len(dropped)} feature(s) whose control dispersion is too small",) if len(dropped) else ()
+    return NormalizeResult(out, settings, estimates, notes, inputs,
+                           tables={"normalization_parameters": parameters, "dropped_features": dropped})
 
 
 def select_features(
     population, variables, sample=None, operation: str = "variance_threshold", **options
-) -> pd.DataFrame:
+) -> SelectionResult:
     """Drop uninformative feature columns with ``cytominer::variable_select``.
 
     Parameters
@@ -389,16 +347,17 @@ def select_features(
 
     Returns
     -------
-    DataFrame
-        ``population`` without the excluded features (a SQLiteTable is read into
-        memory); ``.attrs["dropped_features"]`` lists them with the reason.
+    SelectionResult
+        ``table``: ``population`` without the excluded features (a SQLiteTable is
+        read into memory); ``tables["dropped_features"]`` lists them with the reason.
     """
     check_choice(operation, SELECT_OPERATIONS, "select operation")
+    inputs, population = _inputs(population), _population(population)
     variables = _prepare(population, variables, [], "variables")
-    session = _RSession.get()
+    session = RSession.get()
     extra = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in options.items()}
     if isinstance(population, DATABASE_TABLES):
-        r_sample = None if sample is None else _r_filter(session, sample)
+        r_sample = None if sample is None else _r_filter(session, population, sample)
         result = session.call(
             "select_variables", population=_database(session, population),
             variables=session.ro.StrVector(variables), sample=r_sample, operation=operation,
@@ -420,5 +379,16 @@ def select_features(
         kept = set(session.strings(result.names))
         out = population[[c for c in population.columns if c not in variables or c in kept]].copy()
     dropped = session.small_frame(session.attribute(result, "dropped")).rename(columns={"variable": "feature"})
-    out.attrs["dropped_features"] = dropped.reindex(columns=["feature", "reason"])
-    return out
+    dropped = dropped.reindex(columns=["feature", "reason"])
+    settings = {"operation": operation, "sample": _describe_sample(sample), **options}
+    estimates = {"n_kept": len(variables) - len(dropped), "n_dropped": int(len(dropped))}
+    return SelectionResult(out, settings, estimates, (), inputs, tables={"dropped_features": dropped})
+
+
+def _describe_sample(sample) -> str:
+    if sample is None:
+        return "every row"
+    if isinstance(sample, (np.ndarray, pd.Series, list)) and not isinstance(sample, str):
+        return "a boolean mask"
+    rules = as_control_rules(sample)
+    return rules.describe() if rules is not None else str(sample)

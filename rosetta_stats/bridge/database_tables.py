@@ -42,6 +42,13 @@ class SQLiteTable:
             rows = con.execute(f"PRAGMA table_info({quote_identifier(self.table)})").fetchall()
         return [r[1] for r in rows]
 
+    def distinct_values(self, column: str, limit: int = 100_000) -> list:
+        """The distinct values of one column (for matching control rules against them)."""
+        with contextlib.closing(sqlite3.connect(read_only_uri(self.path), uri=True)) as con:
+            rows = con.execute(f"SELECT DISTINCT {quote_identifier(column)} FROM {quote_identifier(self.table)} "
+                               f"LIMIT {int(limit)}").fetchall()
+        return [r[0] for r in rows]
+
 
 def read_only_uri(path: str | os.PathLike) -> str:
     """A read-only SQLite URI for ``path``, whatever characters it holds (``#``, ``%``, ``?``, spaces)."""
@@ -116,6 +123,17 @@ class PostgresTable:
             with con.cursor() as cursor:
                 cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s "
                                "ORDER BY ordinal_position", (self.table,))
+                return [r[0] for r in cursor.fetchall()]
+        finally:
+            con.close()
+
+    def distinct_values(self, column: str, limit: int = 100_000) -> list:
+        """The distinct values of one column (for matching control rules against them)."""
+        con = self.connect()
+        try:
+            with con.cursor() as cursor:
+                cursor.execute(f"SELECT DISTINCT {quote_identifier(column)} FROM {quote_identifier(self.table)} "
+                               f"LIMIT {int(limit)}")
                 return [r[0] for r in cursor.fetchall()]
         finally:
             con.close()

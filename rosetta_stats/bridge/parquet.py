@@ -14,22 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import RBackendUnavailable
+from .r_session import RSession
 from .r_conversion import plain_frame
 
 
 def _session_with_nanoparquet():
-    from .cytominer import _RSession
-
-    session = _RSession.get()
-    if getattr(session, "nanoparquet", None) is None:
-        from rpy2.robjects.packages import PackageNotInstalledError, importr
-        try:
-            session.nanoparquet = importr("nanoparquet")
-        except PackageNotInstalledError as exc:
-            raise RBackendUnavailable(
-                "reading the curated (parquet) release needs the R package 'nanoparquet'; run `make setup`"
-            ) from exc
+    session = RSession.get()
+    session.nanoparquet = session.package(
+        "nanoparquet", "reading the curated (parquet) release needs it; run `make setup`")
     return session
 
 

@@ -137,7 +137,7 @@ def profile_plate(database, platemap=None, strata=("Metadata_Plate", "Metadata_W
         wanted = list(features) if features is not None else [
             c for c in columns if c.startswith(("Cells_", "Cytoplasm_", "Nuclei_"))]
         check_columns(columns, wanted, "features")
-        parts.append(aggregate(db, wanted, strata, operation))
+        parts.append(aggregate(db, wanted, strata, operation).table)
     augmented = pd.concat(parts, ignore_index=True)
     feats = [c for c in augmented.columns if c not in strata]
     if platemap is not None:
@@ -151,17 +151,15 @@ def profile_plate(database, platemap=None, strata=("Metadata_Plate", "Metadata_W
         sample = controls
     normalized = normalize(augmented, feats, strata[:1], sample, operation="robustize" if normalization ==
                            "robustize" else "standardize")
-    parameters = normalized.attrs.get("normalization_parameters", pd.DataFrame()).copy()
-    dropped = [normalized.attrs.get("dropped_features", pd.DataFrame(columns=["feature", "reason"]))]
-    normalized = normalized.copy()
-    normalized.attrs = {}
+    parameters = normalized.normalization_parameters
+    dropped = [normalized.dropped_features]
+    normalized = normalized.table
     kept = [f for f in feats if f in normalized.columns]
     selected = normalized
     for step in selection:
-        selected = select_features(selected, kept, operation=step)
-        dropped.append(selected.attrs.get("dropped_features", pd.DataFrame(columns=["feature", "reason"])))
-        selected = selected.copy()
-        selected.attrs = {}
+        step_result = select_features(selected, kept, operation=step)
+        dropped.append(step_result.dropped_features)
+        selected = step_result.table
         kept = [f for f in kept if f in selected.columns]
     dropped_table = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=["feature", "reason"])
     settings = {"operation": operation, "normalization": normalization, "selection": list(selection),

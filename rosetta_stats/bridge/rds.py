@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import RBackendUnavailable
+from .r_session import RSession
 
 
 def r_type(series: pd.Series) -> str:
@@ -19,10 +19,7 @@ def r_type(series: pd.Series) -> str:
 
 
 def write_rds(table: pd.DataFrame, path: Path) -> None:
-    try:
-        import rpy2.robjects as ro
-    except Exception as exc:  # pragma: no cover - exercised only without rpy2
-        raise RBackendUnavailable(f"writing RDS needs rpy2 and R ({exc}); run `make setup`") from exc
+    ro = RSession.get().ro
     columns = {}
     for name in table.columns:
         series = table[name]

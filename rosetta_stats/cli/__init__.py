@@ -13,20 +13,20 @@ import zlib
 
 from ..version import __version__
 
-from .arguments import _fraction, _integer
-from .commands import (  # noqa: F401  (the commands, reachable as rosetta_stats.cli._cmd_*)
-    _cmd_aggregate,
-    _cmd_correlate,
-    _cmd_datasets_download,
-    _cmd_datasets_info,
-    _cmd_datasets_list,
-    _cmd_moa,
-    _cmd_normalize,
-    _cmd_predict_genes,
-    _cmd_profile,
-    _cmd_replicates,
-    _cmd_report,
-    _cmd_select,
+from .arguments import control_rule, fraction, integer
+from .commands import (  # the commands
+    cmd_aggregate,
+    cmd_correlate,
+    cmd_datasets_download,
+    cmd_datasets_info,
+    cmd_datasets_list,
+    cmd_moa,
+    cmd_normalize,
+    cmd_predict_genes,
+    cmd_profile,
+    cmd_replicates,
+    cmd_report,
+    cmd_select,
 )
 
 EXIT_ERROR = 2
@@ -57,6 +57,14 @@ def _add_out(p: argparse.ArgumentParser, default: str | None = None, what: str =
                    help="replace results this package wrote before in --out (never anyone else's files)")
 
 
+def _add_reading(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-clean", action="store_true",
+                   help="read the files as they are (no inf -> NaN, no sparse/flat feature drops, no interpolation)")
+
+
+PRESET_NAMES = ("default", "paper", "way2022")
+
+
 def _add_dataset_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", help="a Rosetta dataset (cdrp, cdrp-bio, luad, taorf, lincs): keys, controls "
                                      "and plates come from the registry")
@@ -73,13 +81,14 @@ def _add_pair_arguments(p: argparse.ArgumentParser, out: str | None = None) -> N
     p.add_argument("--key", help="perturbation column present in both files")
     p.add_argument("--cp-key", help="perturbation column of the CP file (default --key)")
     p.add_argument("--ge-key", help="perturbation column of the GE file (default --key)")
-    p.add_argument("--cp-control", help="COLUMN=VALUE[,VALUE]: CP negative controls (left out)")
-    p.add_argument("--ge-control", help="COLUMN=VALUE[,VALUE]: GE negative controls (left out)")
-    p.add_argument("--permutations", type=_integer(0, "--permutations"), default=100,
-                   help="permutations of the null (0: no p-values)")
-    p.add_argument("--seed", type=_integer(0, "--seed"), default=0, help="seed of every random step")
-    p.add_argument("--preset", choices=["default", "paper"], default="default",
+    p.add_argument("--cp-control", type=control_rule, help="COLUMN=VALUE[,VALUE]: CP negative controls (left out)")
+    p.add_argument("--ge-control", type=control_rule, help="COLUMN=VALUE[,VALUE]: GE negative controls (left out)")
+    p.add_argument("--permutations", type=integer(0, "--permutations"), default=None,
+                   help="permutations of the null (0: no p-values; default 100, or the preset's)")
+    p.add_argument("--seed", type=integer(0, "--seed"), default=0, help="seed of every random step")
+    p.add_argument("--preset", choices=PRESET_NAMES, default=None,
                    help="paper: the choices of Haghighi et al. 2022 (see the report for every difference)")
+    _add_reading(p)
     _add_out(p, out)
 
 
@@ -92,6 +101,7 @@ def _add_population_arguments(p: argparse.ArgumentParser) -> None:
                    help="'auto' (the --modality's columns) or comma-separated prefixes")
     p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"],
                    help="which columns 'auto' takes: Cells_/Cytoplasm_/Nuclei_ (cp) or *_at (ge)")
+    _add_reading(p)
     _add_out(p, what="a .csv/.csv.gz file, or a folder (CSV + RDS + manifest, with parameters and dropped features)")
 
 
@@ -113,24 +123,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_population_arguments(p)
     p.add_argument("--strata", required=True, help="comma-separated grouping columns")
     p.add_argument("--operation", default="mean", help="mean, median, min, max, sd, or joined by +")
-    p.set_defaults(run=_cmd_aggregate)
+    p.set_defaults(run=cmd_aggregate)
 
     p = command("normalize", help="normalise to control rows per stratum with cytominer")
     _add_population_arguments(p)
     p.add_argument("--strata", required=True, help="comma-separated normalisation groups (e.g. plate)")
-    p.add_argument("--control", required=True, help="COLUMN=VALUE[,VALUE] selecting the control rows")
+    p.add_argument("--control", required=True, type=control_rule, help="COLUMN=VALUE[,VALUE] selecting the control rows")
     p.add_argument("--operation", default="standardize", choices=["standardize", "robustize"],
                    help="z-score (mean, sd) or robust z-score (median, MAD) against the controls")
     p.add_argument("--on-low-dispersion", default="drop", choices=["drop", "error", "keep"],
                    help="what to do with features whose control dispersion is ~0")
-    p.set_defaults(run=_cmd_normalize)
+    p.set_defaults(run=cmd_normalize)
 
     p = command("select-features", help="drop uninformative features with cytominer")
     _add_population_arguments(p)
     p.add_argument("--operation", default="variance_threshold",
                    choices=["variance_threshold", "correlation_threshold", "drop_na_columns"])
     p.add_argument("--cutoff", type=float, default=None, help="the operation's threshold (cytominer's default if unset)")
-    p.set_defaults(run=_cmd_select)
+    p.set_defaults(run=cmd_select)
 
     p = command("replicates", help="replicate reproducibility (paper statistic, p/q-values, mAP)")
     p.add_argument("input", nargs="?", help="replicate-level CSV (or .csv.gz), one row per well")
@@ -139,62 +149,67 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--features", default="auto", help="'auto' or comma-separated prefixes")
     p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"], help="which feature columns 'auto' takes")
     p.add_argument("--plate", help="standardise features within this plate column first")
-    p.add_argument("--null", default="size_matched", choices=["paper", "size_matched"],
-                   help="paper: the threshold only; size_matched: also p- and q-values")
-    p.add_argument("--n-null", type=_integer(1, "--n-null"), default=1000, help="null draws per replicate count")
-    p.add_argument("--percentile", type=_fraction, default=90, help="null percentile used as the threshold")
-    p.add_argument("--seed", type=_integer(0, "--seed"), default=0, help="seed of every random step")
+    p.add_argument("--null", default=None, choices=["paper", "size_matched"],
+                   help="paper: the threshold only; size_matched: also p- and q-values (default: the preset's)")
+    p.add_argument("--n-null", type=integer(1, "--n-null"), default=1000, help="null draws per replicate count")
+    p.add_argument("--percentile", type=fraction, default=90, help="null percentile used as the threshold")
+    p.add_argument("--seed", type=integer(0, "--seed"), default=0, help="seed of every random step")
     p.add_argument("--map", action="store_true", help="also mean average precision")
-    p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: negative controls (left out of the statistics, "
-                                     "the negatives of --map; with --dataset, instead of the registry's rules)")
-    p.add_argument("--include-controls", action="store_true", help="score the negative controls too")
-    p.add_argument("--preset", choices=["default", "paper"], default="default",
+    p.add_argument("--control", type=control_rule,
+                   help="COLUMN=VALUE[,VALUE]: negative controls (left out of the statistics, the negatives of "
+                        "--map; with --dataset, instead of the registry's rules)")
+    p.add_argument("--include-controls", action="store_const", const=True, default=None,
+                   help="score the negative controls too")
+    p.add_argument("--preset", choices=PRESET_NAMES, default=None,
                    help="paper: threshold only, controls scored, as Haghighi et al. 2022")
+    _add_reading(p)
     _add_out(p)
-    p.set_defaults(run=_cmd_replicates)
+    p.set_defaults(run=cmd_replicates)
 
     p = command("predict-genes", help="single-gene predictability from morphology")
     _add_pair_arguments(p)
-    p.add_argument("--model", default="ridge", choices=["ridge", "lasso", "lasso_cv", "mlp_grid", "pcr", "mlp"],
-                   help="the regression model (lasso_cv, mlp_grid: the paper's)")
-    p.add_argument("--splits", type=_integer(2, "--splits"), default=None,
+    p.add_argument("--model", default=None, choices=["ridge", "lasso", "lasso_cv", "mlp_grid", "pcr", "mlp"],
+                   help="the regression model (default ridge, or the preset's; lasso_cv, mlp_grid: the paper's)")
+    p.add_argument("--splits", type=integer(2, "--splits"), default=None,
                    help="cross-validation folds (default: the dataset's paper value with --dataset, else 5)")
     p.add_argument("--fold-score", choices=["mean", "median"], default=None,
                    help="how fold R^2 make a gene's score (default: median for lasso_cv, else mean)")
     p.add_argument("--groups", help="CP column whose values folds and permutations keep together (e.g. compound)")
     p.add_argument("--reverse", action="store_true", help="predict each CP feature from the genes")
-    p.set_defaults(run=_cmd_predict_genes)
+    p.set_defaults(run=cmd_predict_genes)
 
     p = command("correlate", help="feature x gene correlation, held-out CCA, Mantel test")
     _add_pair_arguments(p)
-    p.add_argument("--top-k", type=_integer(1, "--top-k"), default=10, help="strongest features kept per gene")
-    p.add_argument("--components", type=_integer(1, "--components"), default=5, help="canonical components")
-    p.add_argument("--pcs", type=_integer(1, "--pcs"), default=20, help="principal components per modality")
+    p.add_argument("--top-k", type=integer(1, "--top-k"), default=10, help="strongest features kept per gene")
+    p.add_argument("--components", type=integer(1, "--components"), default=5, help="canonical components")
+    p.add_argument("--pcs", type=integer(1, "--pcs"), default=20, help="principal components per modality")
     p.add_argument("--groups", help="CP column whose values permutations keep together (e.g. compound)")
-    p.set_defaults(run=_cmd_correlate)
+    p.set_defaults(run=cmd_correlate)
 
     p = command("profile", help="CellProfiler plate database(s) -> augmented, normalized, variable-selected")
     p.add_argument("--sqlite", nargs="+", help="CellProfiler SQLite file(s), one per plate")
     p.add_argument("--platemap", help="platemap CSV (or tab-separated) with a well column")
     p.add_argument("--strata", default="Metadata_Plate,Metadata_Well", help="plate column, well column")
     p.add_argument("--operation", default="median", help="aggregation of the cells of a well")
-    p.add_argument("--control", help="COLUMN=VALUE[,VALUE]: the control wells (default: every well)")
+    p.add_argument("--control", type=control_rule, help="COLUMN=VALUE[,VALUE]: the control wells (default: every well)")
     p.add_argument("--normalization", default="robustize", choices=["robustize", "standardize"],
                    help="normalisation to the controls of each plate")
     p.add_argument("--selection", default="variance_threshold,correlation_threshold",
                    help="variable selection steps, in order")
     _add_out(p)
-    p.set_defaults(run=_cmd_profile)
+    p.set_defaults(run=cmd_profile)
 
     p = command("moa", help="MoA prediction from CP, GE, early and late fusion (macro F1 per fold)")
     _add_pair_arguments(p)
     p.add_argument("--moa", default="Metadata_moa", help="the MoA column (CP side, else GE side)")
     p.add_argument("--groups", default="compound", help="the compound column: folds keep its doses together")
     p.add_argument("--models", default="logistic,mlp", help="comma-separated: logistic, mlp")
-    p.add_argument("--splits", type=_integer(2, "--splits"), default=5, help="StratifiedGroupKFold folds")
-    p.add_argument("--min-compounds", type=_integer(2, "--min-compounds"), default=5,
+    p.add_argument("--splits", type=integer(2, "--splits"), default=5, help="StratifiedGroupKFold folds")
+    p.add_argument("--min-compounds", type=integer(2, "--min-compounds"), default=5,
                    help="MoAs with fewer compounds are dropped")
-    p.set_defaults(run=_cmd_moa)
+    p.add_argument("--modality", default="cp,ge,early_fusion,late_fusion",
+                   help="comma-separated: cp, ge, early_fusion, late_fusion (cp alone needs no --ge)")
+    p.set_defaults(run=cmd_moa)
 
     p = command("datasets", help="the Rosetta collection: list, describe and download files")
     datasets = p.add_subparsers(dest="datasets_command", required=True, parser_class=_Parser)
@@ -202,12 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_global_options(q)
     q.add_argument("--dataset", help="cdrp, cdrp-bio, luad, taorf or lincs (default: all)")
     q.add_argument("--release", default="csv", choices=["csv", "curated"], help="which release")
-    q.set_defaults(run=_cmd_datasets_list)
+    q.set_defaults(run=cmd_datasets_list)
     q = datasets.add_parser("info", help="a dataset's columns, controls, doses and time points in both releases",
                             formatter_class=_Formatter)
     _add_global_options(q)
     q.add_argument("dataset", help="cdrp, cdrp-bio, luad, taorf or lincs")
-    q.set_defaults(run=_cmd_datasets_info)
+    q.set_defaults(run=cmd_datasets_info)
     q = datasets.add_parser("download", help="verified, resumable download", formatter_class=_Formatter)
     _add_global_options(q)
     q.add_argument("dataset", help="cdrp, cdrp-bio, luad, taorf or lincs")
@@ -216,12 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--base-url", help="a mirror or local server instead of the public bucket")
     q.add_argument("--release", default="csv", choices=["csv", "curated"],
                    help="csv (the paper's files) or curated (the 2025 parquet files)")
-    q.set_defaults(run=_cmd_datasets_download)
+    q.set_defaults(run=cmd_datasets_download)
 
     p = command("report", help="the whole analysis as a folder of tables, figures and report.md")
     p.add_argument("--demo", action="store_true", help="on simulated data (seconds)")
     _add_pair_arguments(p, out="rosetta_report")
-    p.set_defaults(run=_cmd_report)
+    p.set_defaults(run=cmd_report)
     return parser
 
 

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-
-import pandas as pd
 
 # ----------------------------------------------------------------------------- argument types
 
-def _integer(minimum: int, what: str):
+def integer(minimum: int, what: str):
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -21,7 +18,7 @@ def _integer(minimum: int, what: str):
     return parse
 
 
-def _fraction(text: str) -> float:
+def fraction(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -31,91 +28,61 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _split(text: str | None) -> list[str]:
+def split(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
-def _parse_control(text: str) -> dict[str, list[str]]:
-    column, sep, values = (text or "").partition("=")
-    if not sep or not column.strip() or not _split(values):
-        raise ValueError(f"--control must look like COLUMN=VALUE[,VALUE]; got {text!r}")
-    return {column.strip(): _split(values)}
-
-
-def _control_spec(text: str | None):
-    from ..data.controls import ControlSpec
-
+def control_rule(text: str | None):
+    """``COLUMN=VALUE[,VALUE]``, checked here so a malformed flag fails at once; the matcher reads the text
+    as a rule the user named (its column must exist, and it must mark a row)."""
     if not text:
         return None
-    ((column, values),) = _parse_control(text).items()
-    return ControlSpec(column, tuple(values))
+    from ..common.matching import as_control_rules
 
-
-# ----------------------------------------------------------------------------- reading inputs
-
-def read_table(path: str | Path, key_columns=()) -> pd.DataFrame:
-    """A CSV (or .csv.gz) with named errors: missing, a folder, empty, truncated, not UTF-8, repeated columns."""
-    from ..data.read import _read_table
-
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder; give a CSV file")
-    if not path.is_file():
-        raise ValueError(f"input file not found: {path}")
-    frame = _read_table(path, "auto")
-    if frame.empty:
-        raise ValueError(f"{path.name} has a header but no rows")
-    for column in key_columns:
-        if column and column in frame.columns:
-            frame[column] = frame[column].map(lambda v: v if pd.isna(v) else _key_text(v))
-    return frame
-
-
-def _key_text(value) -> str:
-    """A key as text: integers read as floats (a NaN elsewhere in the column) lose their '.0'."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _read_population(args):
-    from ..bridge.database_tables import PostgresTable, SQLiteTable
-
-    if args.postgres:
-        if not args.table:
-            raise ValueError("--postgres needs --table")
-        table = PostgresTable(args.table, dsn=args.postgres)
-        return table, table.columns()
-    if args.sqlite:
-        if not args.table:
-            raise ValueError("--sqlite needs --table")
-        table = SQLiteTable(args.sqlite, args.table)
-        return table, table.columns()
-    if not args.input:
-        raise ValueError("give --input CSV, --sqlite FILE --table NAME or --postgres DSN --table NAME")
-    frame = read_table(args.input)
-    return frame, list(frame.columns)
+    try:
+        as_control_rules(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must look like COLUMN=VALUE[,VALUE]; got {text!r}") from None
+    return text
 
 
 # ----------------------------------------------------------------------------- writing outputs
 
-def _write_table_output(args, name: str, table: pd.DataFrame, extra: dict | None = None) -> str:
+def check_out(args, tables, extra=()) -> None:
+    """Refuse the output before any work: a folder we may not write (or a CSV that exists) stops the run now."""
+    from ..results.output_folder import check_output
+
+    out = Path(args.out)
+    if out.name.endswith((".csv", ".csv.gz")):
+        if out.is_dir():
+            raise ValueError(f"{out} is a folder; name a file")
+        if out.exists() and not args.overwrite:
+            raise ValueError(f"{out} exists; pass --overwrite to replace it")
+        return
+    planned = [f"{t}.{ext}" for t in tables for ext in ("csv", "rds")] + list(extra) + ["manifest.json"]
+    check_output(out, planned, args.overwrite)
+
+
+def write_table_output(args, name: str, result) -> str:
     """``--out x.csv``: that one CSV; any other ``--out``: a results folder with the table(s) and a manifest."""
     from ..results.folders import write_results
     from ..results.output_folder import write_file_output
 
     out = Path(args.out)
+    table = getattr(result, "table", result)
     if out.name.endswith((".csv", ".csv.gz")):
         compression = "gzip" if out.name.endswith(".gz") else None
         write_file_output(lambda tmp: table.to_csv(tmp, index=False, compression=compression), out,
                           overwrite=args.overwrite)
         return str(out)
-    tables = {name: table, **{k: v for k, v in (extra or {}).items() if v is not None}}
-    write_results(tables, out, inputs=[args.input] if getattr(args, "input", None) else (), overwrite=args.overwrite)
-    return f"{out}/ ({', '.join(f'{k}.csv' for k in tables)}, RDS twins, manifest.json)"
+    write_results({name: result}, out, overwrite=args.overwrite)
+    names = [name, *getattr(result, "tables", {})]
+    return f"{out}/ ({', '.join(f'{k}.csv' for k in names)}, RDS twins, manifest.json)"
 
 
-def _summary_json(summary: dict) -> bytes:
+def summary_json(summary: dict) -> bytes:
+    import json
+
     from ..results.folders import json_safe
 
     return json.dumps(json_safe(summary), indent=2, allow_nan=False).encode()

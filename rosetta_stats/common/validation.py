@@ -75,25 +75,3 @@ def check_not_empty(frame: pd.DataFrame, argument: str = "population") -> None:
     """Check that a frame has at least one row."""
     if len(frame) == 0:
         raise ValueError(f"`{argument}` has no rows")
-
-
-def rows_matching(frame: pd.DataFrame, selection, argument: str) -> tuple[np.ndarray, str]:
-    """Boolean mask of the rows chosen by ``selection`` and a description of it.
-
-    ``selection`` is a dict of column -> value(s) (rows where every column
-    takes one of its values) or a boolean mask as long as the frame.
-    """
-    if isinstance(selection, Mapping):
-        check_columns(frame.columns, list(selection), argument)
-        mask = np.ones(len(frame), dtype=bool)
-        for column, values in selection.items():
-            values = [values] if isinstance(values, (str, int, float)) else list(values)
-            mask &= frame[column].isin(values).to_numpy()
-        return mask, " and ".join(f"{c} in {v!r}" for c, v in selection.items())
-    mask = np.asarray(selection)
-    if mask.dtype != bool or mask.shape != (len(frame),):
-        raise ValueError(
-            f"`{argument}` must be a dict of column values (e.g. {{'Metadata_pert_type': 'negcon'}}) "
-            f"or a boolean mask of length {len(frame)}"
-        )
-    return mask, "the given mask"

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..common.validation import check_choice
-from .controls import NEGCON
+from ..common.matching import NEGCON
 
 KEY_RULES = ("raw", "dose_suffix", "compound_dose", "auto")
 _BROAD_COMPOUND = re.compile(r"^(BRD-[A-Z]\d{8})")

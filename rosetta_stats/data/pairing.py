@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..common.deprecation import renamed_arguments
-from ..common.presets import PRESETS
+from ..common.presets import resolve_preset
 from ..common.validation import check_choice, check_columns
 from .keys import dose_of_key, match_keys, resolve_key_rule
 from .profiles import Profiles
@@ -58,12 +58,32 @@ class PairedProfiles:
             return None
         return f"{cp_t:g} h vs {ge_t:g} h"
 
-    def restrict(self, keys, keep_negcon: bool = True) -> "PairedProfiles":
+    @property
+    def sources(self) -> tuple:
+        """The files behind both sides (path, sha256, ETag when downloaded)."""
+        seen, out = set(), []
+        for entry in self.cp.sources + self.ge.sources:
+            if (entry.get("path"), entry.get("sha256")) not in seen:
+                seen.add((entry.get("path"), entry.get("sha256")))
+                out.append(entry)
+        return tuple(out)
+
+    @property
+    def inputs(self) -> tuple:
+        return self.sources
+
+    @property
+    def cv_folds(self) -> int | None:
+        """The paper's fold count for this dataset, when it was loaded by name."""
+        return get_dataset(self.dataset).cv_folds if self.dataset else None
+
+    @renamed_arguments(keep_negcon="include_controls")
+    def restrict(self, keys, include_controls: bool = True) -> "PairedProfiles":
         """Only the perturbations in ``keys`` (a list, or a ReproducibleSets' ``.both``/``.either``), plus
-        the negative controls unless ``keep_negcon=False``."""
+        the negative controls unless ``include_controls=False``."""
         wanted = set(map(str, keys))
         mask = self.cp.data[self.key].astype(str).isin(wanted).to_numpy()
-        if keep_negcon:
+        if include_controls:
             mask |= self.cp.controls | self.ge.controls
         if not mask.any():
             raise ValueError(f"none of the {len(wanted)} keys is among the {len(self.cp)} paired perturbations")
@@ -219,10 +239,12 @@ def load_paired(dataset: str, root=".", release: str = "csv", level: str | None 
     ``preset="paper"``: the paper's choices (per-plate z-scoring of both
     modalities, the variable-selected CP level, keys matched as written).
     """
-    check_choice(preset or "default", PRESETS, "preset")
-    if preset == "paper":
+    preset = resolve_preset(preset)
+    if preset.per_plate:
         cleaning.setdefault("per_plate", True)
-        level = level or ("normalized_variable_selected" if release == "csv" else None)
+    if release == "csv":
+        level = preset.pick(level, "cp_level")
+    if preset.key_match == "raw":
         match = match or "raw"
     ds = get_dataset(dataset)
     cp = load_profiles(ds.short, "cp", level, root, clean=clean, release=release, controls=cp_controls,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .controls import ControlSpec
+from ..common.matching import ControlSpec
 from .features import infer_features
 from ..common.validation import check_choice, check_columns, check_numeric_features
 
@@ -35,6 +35,7 @@ class Profiles:
     control_rule : the :class:`ControlSpec` that marks negative controls (None: rows
         with ``control_type == "negcon"``, when that column exists)
     time_point : hours between perturbation and measurement, when known
+    sources : the files read (path, sha256, and the ETag when downloaded); results list them as inputs
     """
 
     data: pd.DataFrame
@@ -45,6 +46,7 @@ class Profiles:
     notes: tuple[str, ...] = field(default=())
     control_rule: ControlSpec | None = None
     time_point: float | None = None
+    sources: tuple = ()  # the files behind these rows: {"path", "name", "sha256"[, "etag"]}
 
     def __post_init__(self) -> None:
         check_choice(self.modality, MODALITIES, "modality")
@@ -62,6 +64,21 @@ class Profiles:
         """Wrap a copy of a frame (the frame itself with ``copy=False``), inferring the features when not given."""
         features = infer_features(frame.columns, modality) if features is None else list(features)
         return cls(frame.copy() if copy else frame, tuple(features), modality, perturbation, plate)
+
+    @property
+    def feature_annotations(self) -> pd.DataFrame:
+        """One row per feature (index: its name): gene symbols for L1000, categories for Cell Painting."""
+        if self.modality == "ge":
+            from .gene_symbols import gene_annotations
+
+            return gene_annotations(self.features)
+        from .feature_categories import feature_categories
+
+        return feature_categories(self.features).set_index("feature")
+
+    @property
+    def inputs(self) -> tuple:
+        return self.sources
 
     @property
     def metadata_columns(self) -> list[str]:

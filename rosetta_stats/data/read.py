@@ -13,22 +13,20 @@ already has is ever overwritten.
 from __future__ import annotations
 
 import contextlib
-import csv
-import gzip
-import mmap
 import os
-import threading
-import zlib
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..common.feature_matrix import feature_matrix, with_feature_block
 from ..common.validation import check_choice, check_columns
 from .cleaning import clean_profiles
-from .controls import ControlRules, ControlSpec, resolve_controls
-from .features import infer_features
+from .csv_engine import file_sha256, read_table
+from ..common.matching import ControlRules, ControlSpec, resolve_controls
+from .features import (classify_cp_columns, infer_features, infer_ge_features, infer_modality,
+                       parse_feature_spec)
+from .gene_symbols import symbol_columns_to_probes
 from .keys import compound_dose_keys, compound_of
 from .profile_cache import load_cached, store_cache
 from .profiles import Profiles
@@ -36,182 +34,12 @@ from .registry import RELEASES, get_dataset
 
 CP_LEVELS = ("augmented", "normalized", "normalized_variable_selected")
 COMPOUND_COLUMN = "compound"
-CSV_CHUNK_ROWS = 1_000
-DECOMPRESS_BLOCK = 1 << 20  # bytes of text per write into the parser's pipe
 MATCH_KEY_COLUMN = "match_key"
-
-
-@contextlib.contextmanager
-def _named_read_errors(path: Path):
-    """Turn what pandas and gzip raise on a damaged file into errors that name it."""
-    try:
-        yield
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path.name} is empty") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"{path.name} is truncated or corrupted ({exc})") from None
-    except pd.errors.ParserError as exc:
-        raise ValueError(f"{path.name} is not a well-formed CSV ({str(exc).strip()})") from None
-
-
-def read_header(path: Path) -> list[str]:
-    """The column names of a CSV as written (duplicates kept, unlike pandas' renaming)."""
-    with _named_read_errors(path):
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8", newline="") as handle:
-            first = next(csv.reader(handle), [])
-    return first
-
-
-def check_unique_header(path: Path) -> None:
-    """A CSV whose header repeats a name is refused, naming the repeated names."""
-    if path.suffix == ".parquet":
-        return
-    header = read_header(path)
-    repeated = sorted({c for c in header if header.count(c) > 1})
-    if repeated:
-        raise ValueError(f"{path.name} repeats column name(s): {', '.join(repeated)}")
-
-
-def _read_table(path: Path, modality: str, dtype=None) -> pd.DataFrame:
-    """A CSV/CSV.gz (pandas) or parquet (R's nanoparquet) file as a DataFrame, with named errors.
-
-    ``dtype`` (e.g. ``"float32"``) is the type the feature columns are parsed into.
-    """
-    if path.suffix == ".parquet":
-        from ..bridge.parquet import read_parquet
-
-        frame = read_parquet(path, infer=lambda columns: infer_features(columns, modality))
-        if dtype is not None:
-            features = infer_features(frame.columns, modality)
-            frame = with_feature_block(frame, features, feature_matrix(frame, features, dtype=dtype))
-        return frame
-    check_unique_header(path)
-    features = []
-    with contextlib.suppress(ValueError):  # no feature columns: the error comes later, with its context
-        features = infer_features(read_header(path), modality)
-    types = {f: dtype for f in features} if dtype is not None else None
-    with _named_read_errors(path):
-        try:
-            return _read_csv_in_chunks(path, features, types, dtype)
-        except ValueError as exc:
-            if types is None or isinstance(exc, (pd.errors.ParserError, UnicodeDecodeError)):
-                raise
-            named = _text_columns(path, features)
-            where = f"{', '.join(named[:5])}{', ...' if len(named) > 5 else ''}: " if named else ""
-            raise ValueError(f"{path.name}: a feature column holds text that is not a number ({where}{exc})") from None
-
-
-def _text_columns(path: Path, features: list[str]) -> list[str]:
-    """The feature columns pandas cannot read as numbers (read again on this error path only)."""
-    with contextlib.suppress(Exception):
-        frame = pd.read_csv(path, usecols=features, low_memory=False)
-        return [c for c in features if frame[c].dtype.kind not in "fiub"]
-    return []
-
-
-def _read_csv_in_chunks(path: Path, features: list[str], types: dict | None, dtype) -> pd.DataFrame:
-    """pandas.read_csv in chunks of rows: each chunk's features join one matrix, so the parser's
-    memory stays at one chunk. A metadata column typed differently in different chunks is read again
-    whole, as a single read would type it."""
-    with _decompressed(path) as source:
-        return _parse_chunks(path, source, features, types, dtype)
-
-
-def _parse_chunks(path: Path, source, features, types, dtype) -> pd.DataFrame:
-    reader = pd.read_csv(source, low_memory=False, dtype=types, chunksize=CSV_CHUNK_ROWS)
-    first, blocks, metadata = None, [], []
-    for chunk in reader:
-        if first is None:
-            first = chunk
-        if features and types is None and not chunk.dtypes[features].map(lambda t: t.kind in "fiu").all():
-            return pd.read_csv(path, low_memory=False)  # text among the features: read whole, checked later
-        if features:
-            blocks.append(_in_own_pages(feature_matrix(chunk, features, dtype=dtype)))
-            metadata.append(chunk.drop(columns=features))
-        else:
-            metadata.append(chunk)
-    if first is None:  # a header and no rows
-        return pd.read_csv(path, low_memory=False, dtype=types)
-    if len(metadata) == 1:  # one chunk: exactly what a single read gives
-        return first
-    columns = list(first.columns)
-    del first
-    if not features:
-        return pd.concat(metadata, ignore_index=True)
-    meta = pd.concat(metadata, ignore_index=True)
-    mixed = [c for c in meta.columns if len({str(m[c].dtype) for m in metadata}) > 1]
-    if mixed:
-        whole = pd.read_csv(path, low_memory=False, usecols=mixed)
-        for column in mixed:
-            meta[column] = whole[column].to_numpy()
-    matrix = _stack_releasing(blocks)
-    frame = pd.concat([meta, pd.DataFrame(matrix, columns=features, copy=False)], axis=1, copy=False)
-    return frame if list(frame.columns) == columns else frame[columns]
-
-
-@contextlib.contextmanager
-def _decompressed(path: Path):
-    """A ``.gz`` file as a pipe that a thread fills with its text, so that zlib runs beside the parser
-    (on another core: zlib releases the GIL); other files are given as they are. A damaged gzip stream
-    raises its own error when the reading ends, in preference to whatever the parser made of the cut."""
-    if not path.name.endswith(".gz"):
-        yield path
-        return
-    read_end, write_end = os.pipe()
-    with contextlib.suppress(OSError, AttributeError):  # a wider pipe: fewer hand-overs between threads
-        import fcntl
-        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, DECOMPRESS_BLOCK)
-    failure = []
-
-    def pump():
-        try:
-            with gzip.open(path, "rb") as packed, open(write_end, "wb") as sink:
-                while block := packed.read(DECOMPRESS_BLOCK):
-                    sink.write(block)
-        except BrokenPipeError:  # the parser stopped reading (an error, or text among the features)
-            pass
-        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread below
-            failure.append(exc)
-
-    thread = threading.Thread(target=pump, name=f"gunzip {path.name}", daemon=True)
-    thread.start()
-    source = open(read_end, "rb")
-    try:
-        yield source
-    finally:  # closing the pipe ends a pump still writing; its failure replaces the parser's error
-        source.close()
-        thread.join()
-        if failure:
-            raise failure[0] from None
-
-
-def _in_own_pages(block: np.ndarray) -> np.ndarray:
-    """``block`` copied into an anonymous memory map of its own, which goes back to the system the
-    moment it is dropped (chunk-sized heap blocks would stay in the process after the stacking)."""
-    pages = mmap.mmap(-1, max(block.nbytes, 1))
-    out = np.frombuffer(pages, dtype=block.dtype, count=block.size).reshape(block.shape)
-    out[...] = block
-    return out
-
-
-def _stack_releasing(blocks: list[np.ndarray]) -> np.ndarray:
-    """The blocks stacked by rows; each block is let go once copied, so memory holds one matrix plus one block."""
-    matrix = np.empty((sum(len(b) for b in blocks), blocks[0].shape[1]), dtype=blocks[0].dtype)
-    start = 0
-    while blocks:
-        block = blocks.pop(0)
-        matrix[start:start + len(block)] = block
-        start += len(block)
-        del block
-    return matrix
 
 
 def read_profiles(
     path: str | os.PathLike,
-    modality: str,
+    modality: str = "auto",
     perturbation: str | None = None,
     plate: str | None = None,
     controls=None,
@@ -219,17 +47,24 @@ def read_profiles(
     time_point: float | None = None,
     dtype=None,
     cache: bool = False,
+    features=None,
     **cleaning,
 ) -> Profiles:
     """Read a profile file (``.csv``, ``.csv.gz`` or ``.parquet``) into ``Profiles``.
 
-    Features are inferred (``Cells_``/``Cytoplasm_``/``Nuclei_`` for Cell
-    Painting, ``*_at`` for L1000). ``controls`` names the negative controls:
-    a :class:`ControlSpec`, ``{"column": "value"}`` or ``"column=value"`` (its
-    column must exist and it must mark a row), or a :class:`ControlRules`
+    ``modality``: "cp", "ge" or "auto" (Cell Painting when CellProfiler
+    columns are present). Features are inferred (``Cells_``/``Cytoplasm_``/
+    ``Nuclei_`` measurements for Cell Painting, bookkeeping columns such as
+    object numbers and positions excluded; ``*_at`` probes for L1000, and
+    an L1000 file whose genes are named by symbol has them renamed to probe
+    ids, with a note) unless ``features`` names them (a list, or
+    comma-separated prefixes). ``controls`` names the negative controls: a
+    :class:`ControlSpec`, ``{"column": "value"}`` or ``"column=value"`` (its
+    columns must exist and it must mark a row), or a :class:`ControlRules`
     list of fallbacks (the first that marks a row is used). The rule is kept
-    on the profiles (no column is written) and a note says how many rows it
-    marked. With ``clean`` the paper's cleaning runs
+    on the profiles and a note says how many rows it marked; a file without
+    one whose metadata hold control-like values (DMSO, negcon, ...) gets a
+    note naming the column. With ``clean`` the paper's cleaning runs
     (:func:`rosetta_stats.clean_profiles`; keyword arguments pass through,
     e.g. ``per_plate=True``).
 
@@ -237,32 +72,66 @@ def read_profiles(
     statistics keep it). ``cache=True`` keeps the table as read in
     ``<file>.rosetta-cache.npz`` beside the file and uses it while the file is
     unchanged, so a second load skips parsing (cleaning still runs).
+    The file's path and sha256 (and its ETag when the package downloaded it)
+    travel with the profiles into every result as its inputs.
     """
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder; give a profile file")
     if not path.is_file():
         raise ValueError(f"profile file not found: {path}")
+    check_choice(modality, ("auto", "cp", "ge"), "modality")
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise ValueError(f"dtype must be a floating-point type such as 'float32'; got {dtype}")
     frame = load_cached(path, dtype) if cache else None
+    digest = None
     if frame is None:
-        frame = _read_table(path, modality, dtype)
+        frame, digest = read_table(path, modality, dtype)
         if cache and not frame.empty:
             with contextlib.suppress(ValueError):  # no features: the error below says so
                 store_cache(path, frame, infer_features(frame.columns, modality), dtype)
     if frame.empty:
-        raise ValueError(f"{path.name} has no rows")
+        raise ValueError(f"{path.name} has a header but no rows")
+    notes = []
+    if perturbation and perturbation in frame.columns:
+        frame[perturbation] = _whole_numbers_as_integers(frame[perturbation])
+    if modality == "auto":
+        modality = infer_modality(frame.columns)
+    if modality == "ge" and not infer_ge_features(frame.columns):
+        renamed = symbol_columns_to_probes(frame.columns)
+        if renamed:
+            frame = frame.rename(columns=renamed)
+            notes.append(f"{len(renamed)} gene columns named by symbol were renamed to their L1000 probe ids")
     check_columns(frame.columns, [c for c in (perturbation, plate) if c], f"columns of {path.name}")
     explicit = controls is not None and not isinstance(controls, ControlRules)
     rule, control_note = resolve_controls(frame, controls, label=path.name, explicit=explicit)
+    if features is not None and not isinstance(features, str):
+        features = list(features)
+        check_columns(frame.columns, features, f"features of {path.name}")
+    elif isinstance(features, str):
+        features = parse_feature_spec(features, list(frame.columns), modality)
     try:
-        profiles = Profiles.from_frame(frame, modality, perturbation, plate, copy=False)  # the frame is ours
+        profiles = Profiles.from_frame(frame, modality, perturbation, plate, features=features, copy=False)
     except ValueError as exc:
         raise ValueError(f"{path.name}: {exc}") from None
-    profiles = profiles.with_data(profiles.data, note=control_note, control_rule=rule, time_point=time_point)
+    source = {"path": str(path.resolve()), "name": path.name,
+              "sha256": digest or file_sha256(path), **_download_record(path)}
+    profiles = profiles.with_data(profiles.data, note=control_note, control_rule=rule, time_point=time_point,
+                                  sources=(source,))
+    if modality == "cp":
+        set_aside = classify_cp_columns(frame.columns)
+        set_aside = set_aside[~set_aside["is_feature"]]
+        if len(set_aside) and features is None:
+            notes.append(f"{len(set_aside)} bookkeeping column(s) are not features "
+                         f"({', '.join(sorted(set(set_aside['reason'])))}): "
+                         f"{', '.join(set_aside['column'][:4])}{' ...' if len(set_aside) > 4 else ''}")
+    if rule is None:
+        notes += control_like_notes(frame, profiles.metadata_columns)
+    notes += raw_feature_notes(profiles)
+    for note in notes:
+        profiles = profiles.with_data(profiles.data, note=note)
     if clean:
         if modality == "ge":  # the paper filtered Cell Painting features only
             cleaning.setdefault("max_nan_fraction", None)
@@ -270,6 +139,74 @@ def read_profiles(
         cleaning.setdefault("inplace", True)  # nothing else holds the table just read
         profiles = clean_profiles(profiles, **cleaning)
     return profiles
+
+
+def _whole_numbers_as_integers(keys: pd.Series) -> pd.Series:
+    """A key column read as floats only because it has a gap (1.0, 2.0, NaN) is made integers again."""
+    if keys.dtype.kind == "f":
+        values = keys.dropna()
+        if len(values) and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+            return keys.astype("Int64")
+    return keys
+
+
+CONTROL_LIKE = ("dmso", "negcon", "control", "ctl_vehicle", "ctl_untrt", "ctl_vector", "vehicle", "untreated",
+                "mock", "empty", "-666")
+
+
+def control_like_notes(frame: pd.DataFrame, metadata_columns) -> list[str]:
+    """Notes naming metadata columns that hold control-like values (when no control rule was given)."""
+    notes = []
+    for column in metadata_columns:
+        values = frame[column]
+        if values.dtype.kind in "fiu":
+            hits = values[values == -666]
+        else:
+            text = values.astype("string").str.strip().str.lower()
+            hits = text[text.isin(CONTROL_LIKE)]
+        if len(hits) and len(hits) < len(frame):
+            value = values[hits.index[0]]
+            notes.append(f"{column} holds {value!r} in {len(hits)} of {len(frame)} rows, which looks like a "
+                         f"negative control; it is scored as a perturbation unless you name it: "
+                         f"controls={{{column!r}: {str(value)!r}}} or --control {column}={value}")
+    return notes[:3]
+
+
+def raw_feature_notes(profiles: Profiles) -> list[str]:
+    """A note when Cell Painting features look unnormalised (not centred on the controls, wide ranges)."""
+    if profiles.modality != "cp" or len(profiles.data) < 10:
+        return []
+    sample = profiles.data[list(profiles.features)].iloc[:5000].to_numpy(dtype=float)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median = np.nanmedian(sample, axis=0)
+        spread = np.nanpercentile(sample, 75, axis=0) - np.nanpercentile(sample, 25, axis=0)
+        offset = np.abs(median) > 2 * spread
+    magnitude = np.abs(median[np.isfinite(median) & (median != 0)])
+    wide = len(magnitude) > 1 and magnitude.max() / magnitude.min() > 1e3
+    if np.mean(offset) > 0.5 or wide:
+        return [f"the features look unnormalised ({np.mean(offset):.0%} sit far from 0 relative to their spread; "
+                f"typical magnitudes span {magnitude.min():.3g} to {magnitude.max():.3g}): normalise them to the "
+                "negative controls of each plate first (rs.normalize, or rosetta-stats normalize)"]
+    return []
+
+
+def _download_record(path: Path) -> dict:
+    """The ETag (and address) a file had when this package downloaded it, from ``downloads.json`` above it."""
+    from .download import read_provenance
+
+    folder = path.resolve().parent
+    for _ in range(6):
+        if (folder / "downloads.json").is_file():
+            with contextlib.suppress(Exception):
+                record = read_provenance(folder).get(str(path.resolve().relative_to(folder)))
+                if record:
+                    return {"etag": record.get("etag"), "url": record.get("url")}
+            return {}
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return {}
 
 
 def _short_name(modality: str, level: str | None, release: str) -> str:

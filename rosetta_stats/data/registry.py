@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .controls import NEGCON, ControlRules, ControlSpec
+from ..common.matching import NEGCON, ControlRules, ControlSpec
 
 BUCKET_URL = "https://cellpainting-gallery.s3.amazonaws.com"
 PREFIXES = (

@@ -17,13 +17,13 @@ from tqdm.auto import tqdm
 from . import figures as plots
 from ..data.treatment_level import treatment_level
 from ..stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
-from ..common.presets import describe_differences
+from ..common.presets import describe_differences, resolve_preset
 from ..results.folders import write_results
 from ..results.output_folder import check_output
 from ..data.pairing import pair
 from ..data.read import read_profiles
-from ..stats.modality_comparison import compare_modalities
-from ..stats.predictability import gene_predictability
+from ..stats.reproducible_sets import reproducible_sets
+from ..stats.prediction.predictability import gene_predictability
 from ..data.profiles import Profiles
 from ..stats.replicates import replicate_reproducibility
 
@@ -40,7 +40,7 @@ class Report:
 
 
 def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null: int = 1000,
-                 n_permutations: int = 100, seed: int = 0, model: str = "ridge", inputs=(),
+                 n_permutations: int | None = None, seed: int = 0, model: str | None = None, inputs=(),
                  progress: bool = True, preface: str = "", overwrite: bool = False,
                  preset: str | None = None) -> Report:
     """Run every analysis on replicate-level CP and GE profiles and write the report folder.
@@ -50,20 +50,21 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
     """
     planned = [f"{t}.{ext}" for t in TABLES for ext in ("csv", "rds")] + ["report.md", "manifest.json"]
     check_output(out_dir, planned, overwrite)
+    preset = resolve_preset(preset)
     steps = tqdm(total=6, desc="report", disable=not progress)
     rep_cp = replicate_reproducibility(cp, n_null=n_null, seed=seed, preset=preset)
     rep_ge = replicate_reproducibility(ge, n_null=n_null, seed=seed, preset=preset)
     steps.update()
-    paired = pair(treatment_level(cp), treatment_level(ge), match="raw" if preset == "paper" else "auto")
-    overlap = compare_modalities(rep_cp, rep_ge, criterion="above_threshold" if preset == "paper" else "q_value",
-                                 alpha=0.05)
+    paired = pair(treatment_level(cp), treatment_level(ge), match=preset.key_match)
+    overlap = reproducible_sets(rep_cp, rep_ge, match_doses=preset.key_match != "raw",
+                                criterion=preset.overlap_criterion, alpha=0.05)
     steps.update()
     genes = gene_predictability(paired, model=model, n_permutations=n_permutations, seed=seed,
                                 progress=progress, preset=preset)
     steps.update()
-    all_correlations = feature_gene_correlation(paired)
+    all_correlations = feature_gene_correlation(paired).table
     correlations = all_correlations.groupby("gene", sort=False).head(10).reset_index(drop=True)
-    cca = canonical_correlation(paired, n_permutations=min(n_permutations, 100), seed=seed)
+    cca = canonical_correlation(paired, n_permutations=min(genes.n_permutations or 100, 100), seed=seed)
     mantel = similarity_concordance(paired, n_permutations=999, seed=seed)
     steps.update()
     figures = {
@@ -75,9 +76,9 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
         "canonical_correlations.png": plots.canonical_bars(cca),
     }
     steps.update()
-    if preset == "paper":
-        preface += ("Paper mode: the choices of Haghighi et al. (2022). Where the default mode differs, and why:\n\n"
-                    + describe_differences() + "\n\n")
+    if preset.name != "default":
+        preface += (f"Preset {preset.name!r}: where the default mode differs, and why:\n\n"
+                    + describe_differences(preset) + "\n\n")
     text = _markdown(preface, rep_cp, rep_ge, overlap, paired, genes, correlations, cca, mantel)
     results = dict(zip(TABLES, (rep_cp, rep_ge, overlap, genes, correlations, cca)))
     out = write_results(results, out_dir, inputs=inputs, overwrite=overwrite,
@@ -126,10 +127,11 @@ def _markdown(preface, rep_cp, rep_ge, overlap, paired, genes, correlations, cca
     return "\n".join(lines)
 
 
-def demo_report(out_dir, seed: int = 0, progress: bool = True, overwrite: bool = False) -> Report:
+def demo_report(out_dir, seed: int = 0, progress: bool = True, overwrite: bool = False, preset=None,
+                n_permutations: int | None = None) -> Report:
     """The report on simulated paired data, preceded by the single-cell cytominer step."""
     from .demo import run_cytominer_demo
-    from ..data.simulate_paired import simulate_paired
+    from ..simulate.paired import simulate_paired
 
     cells = run_cytominer_demo(seed=seed, progress=progress)
     sim = simulate_paired(n_perturbations=300, n_replicates=3, n_cp_features=80, n_genes=150,
@@ -140,8 +142,8 @@ def demo_report(out_dir, seed: int = 0, progress: bool = True, overwrite: bool =
                f"{len(sim.truth.reproducible_cp)} reproducible in Cell Painting, "
                f"{len(sim.truth.reproducible_ge)} in L1000, {len(sim.truth.linear_genes)} linearly "
                "predictable genes).\n\n" + cells)
-    return build_report(cp, ge, out_dir, n_null=1000, n_permutations=100, seed=seed,
-                        progress=progress, preface=preface, overwrite=overwrite)
+    return build_report(cp, ge, out_dir, n_null=1000, n_permutations=n_permutations, seed=seed,
+                        progress=progress, preface=preface, overwrite=overwrite, preset=preset)
 
 
 def dataset_report(dataset: str, root, out_dir, release: str = "csv", level: str | None = None,
@@ -149,16 +151,16 @@ def dataset_report(dataset: str, root, out_dir, release: str = "csv", level: str
     """The report on a downloaded Rosetta dataset (keys, controls and plates from the registry)."""
     from ..data.read import load_profiles
 
-    cleaning = {"per_plate": True} if preset == "paper" else {}
+    cleaning = {"per_plate": True} if resolve_preset(preset).per_plate else {}
     cp = load_profiles(dataset, "cp", level, root, release=release, controls=cp_controls, **cleaning)
     ge = load_profiles(dataset, "ge", None, root, release=release, controls=ge_controls, **cleaning)
     preface = f"Rosetta dataset {dataset} ({release} release).\n\n"
     return build_report(cp, ge, out_dir, preface=preface, preset=preset, **options)
 
 
-def file_report(cp_path, ge_path, cp_perturbation: str, ge_perturbation: str, out_dir, cp_controls=None, ge_controls=None,
-                **options) -> Report:
+def file_report(cp_path, ge_path, cp_perturbation: str, ge_perturbation: str, out_dir, cp_controls=None,
+                ge_controls=None, clean: bool = True, **options) -> Report:
     """The report on two profile files (replicate level)."""
-    cp = read_profiles(cp_path, "cp", cp_perturbation, controls=cp_controls)
-    ge = read_profiles(ge_path, "ge", ge_perturbation, controls=ge_controls)
-    return build_report(cp, ge, out_dir, inputs=(cp_path, ge_path), **options)
+    cp = read_profiles(cp_path, "cp", cp_perturbation, controls=cp_controls, clean=clean)
+    ge = read_profiles(ge_path, "ge", ge_perturbation, controls=ge_controls, clean=clean)
+    return build_report(cp, ge, out_dir, **options)

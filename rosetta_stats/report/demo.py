@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..bridge import cytominer
-from ..data.simulate_cells import simulate_single_cells
+from ..simulate.cells import simulate_single_cells
 from ..bridge.database_tables import SQLiteTable
 
 
@@ -22,7 +22,7 @@ def run_cytominer_demo(seed: int = 0, progress: bool = True) -> str:
                                       features=24, seed=seed, progress=progress)
         table = SQLiteTable(truth.path, truth.table)
         strata = truth.strata + ["Metadata_pert_type", "Metadata_broad_sample"]
-        wells = cytominer.aggregate(table, truth.features, strata)
+        wells = cytominer.aggregate(table, truth.features, strata).table
     merged = wells.merge(truth.well_means, on=strata, suffixes=("", "_truth"))
     error = np.abs(merged[truth.features].to_numpy()
                    - merged[[f + "_truth" for f in truth.features]].to_numpy())
@@ -32,5 +32,5 @@ def run_cytominer_demo(seed: int = 0, progress: bool = True) -> str:
     return (f"Single cells through cytominer (R, via rpy2): {truth.n_cells:,} simulated cells were "
             f"aggregated inside SQLite into {len(wells)} wells (largest deviation from the planted well "
             f"means {error.max():.2f}), normalised to the DMSO wells of each plate, and "
-            f"{len(selected.attrs['dropped_features'])} of {len(truth.features)} features were dropped "
+            f"{len(selected.dropped_features)} of {len(truth.features)} features were dropped "
             "as highly correlated.")

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..bridge.rds import r_type, write_rds
+from ..common.result import json_safe
 from ..common.validation import check_unique_columns
 from .output_folder import MANIFEST, OutputError, safe_relative, staged_folder
 
@@ -64,39 +65,35 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def json_safe(value):
-    """Plain JSON values: numpy scalars as numbers, NaN/inf as null (R's jsonlite cannot read NaN)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Index)):
-        return [json_safe(v) for v in list(value)]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return str(value)
+def _input_entry(entry, out_dir: Path) -> dict:
+    """A manifest's description of one input file: its path relative to the results folder, sha256, ETag."""
+    if isinstance(entry, (str, os.PathLike)):
+        entry = {"path": os.fspath(Path(entry).resolve()), "name": Path(entry).name, "sha256": sha256_file(entry)}
+    out = {k: v for k, v in dict(entry).items() if v is not None}
+    if out.get("path"):
+        out["path"] = os.path.relpath(os.path.abspath(out["path"]), os.path.abspath(out_dir))
+    out.setdefault("name", Path(out.get("path", "")).name)
+    return out
 
 
-def _table_parameters_notes(result) -> tuple[pd.DataFrame, str, dict, list]:
+def _expand(name: str, result) -> list[tuple[str, pd.DataFrame, str, dict, dict, list, tuple]]:
+    """(name, table, kind, settings, estimates, notes, inputs) for a result and each of its further tables."""
     if isinstance(result, pd.DataFrame):
-        return result, "DataFrame", {}, []
+        return [(name, result, "DataFrame", {}, {}, [], ())]
     table = getattr(result, "table", None)
     if not isinstance(table, pd.DataFrame):
         raise ValueError(f"cannot hand off a {type(result).__name__}: give a DataFrame or a result with .table")
-    if hasattr(result, "summary_dict"):
-        parameters = dict(result.summary_dict())
-    else:
-        parameters = {k: v for k, v in vars(result).items()
-                      if k not in ("table", "notes") and not isinstance(v, (pd.DataFrame, np.ndarray))}
-    notes = list(getattr(result, "notes", ()) or parameters.pop("notes", []) or [])
-    parameters.pop("notes", None)
-    return table, type(result).__name__, json_safe(parameters), [str(n) for n in notes]
+    settings = dict(getattr(result, "settings", {}) or {})
+    estimates = dict(getattr(result, "estimates", {}) or {})
+    if not settings and not estimates and hasattr(result, "summary_dict"):
+        settings = {k: v for k, v in result.summary_dict().items() if k != "notes"}
+    notes = [str(n) for n in (getattr(result, "notes", ()) or ())]
+    inputs = tuple(getattr(result, "inputs", ()) or ())
+    kind = type(result).__name__
+    out = [(name, table, kind, settings, estimates, notes, inputs)]
+    for sub, frame in (getattr(result, "tables", None) or {}).items():
+        out.append((sub, frame, f"{kind}.{sub}", settings, estimates, notes, inputs))
+    return out
 
 
 def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs=(), rds: bool = True,
@@ -105,9 +102,10 @@ def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs
     """Write each result's table as CSV (+ RDS) with a manifest; return the folder.
 
     ``results`` maps a name (file stem) to a DataFrame or a result object with
-    ``.table`` (its ``.summary_dict()`` or fields become the parameters, its
-    ``.notes`` travel along). ``inputs`` are paths whose name and sha256 go
-    into the manifest. ``extra_files`` (name -> bytes) are written too and
+    ``.table`` (its settings, estimates, notes and inputs travel along, and its
+    further ``.tables`` are written under their own names). ``inputs`` are
+    paths whose name and sha256 go into the manifest, besides the inputs the
+    results carry; paths are stored relative to the results folder. ``extra_files`` (name -> bytes) are written too and
     listed with their sha256 (figures, report, summary.json). ``notes`` are
     run-level notes (from cleaning and pairing). The folder must be new,
     empty, or one rosetta_stats wrote (then ``overwrite=True`` replaces the
@@ -119,23 +117,36 @@ def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs
         if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
             raise ValueError(f"result name {name!r} must be a plain file stem")
     extra_files = {safe_relative(k): v for k, v in (extra_files or {}).items()}
-    planned = [f"{n}.csv" for n in results] + ([f"{n}.rds" for n in results] if rds else []) + list(extra_files)
+    prepared = {}
+    for name, result in results.items():
+        for entry in _expand(name, result):
+            if entry[0] in prepared:
+                raise ValueError(f"two results would write a table named {entry[0]!r}")
+            prepared[entry[0]] = entry[1:]
+    planned = [f"{n}.csv" for n in prepared] + ([f"{n}.rds" for n in prepared] if rds else []) + list(extra_files)
     planned.append(MANIFEST)
     if len(set(planned)) != len(planned):
         raise ValueError("two outputs would share a file name: " + ", ".join(sorted({p for p in planned if planned.count(p) > 1})))
-    prepared = {name: _table_parameters_notes(result) for name, result in results.items()}
     for name, (table, *_rest) in prepared.items():
         check_unique_columns(table, f"table {name!r}")
     from ..version import __version__
 
+    out_path = Path(out_dir)
+    all_inputs, seen = [], set()
+    for entry in [*inputs, *(i for _, (*_r, table_inputs) in prepared.items() for i in table_inputs)]:
+        described = _input_entry(entry, out_path)
+        key = (described.get("name"), described.get("sha256"))
+        if key not in seen:
+            seen.add(key)
+            all_inputs.append(described)
     manifest: dict[str, Any] = {
         "package": "rosetta_stats", "version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "inputs": [{"name": Path(p).name, "sha256": sha256_file(p)} for p in inputs],
+        "inputs": all_inputs,
         "notes": [str(n) for n in notes], "tables": {}, "files": {},
     }
     with staged_folder(out_dir, overwrite=overwrite, planned=planned) as tmp:
-        for name, (table, kind, parameters, table_notes) in prepared.items():
+        for name, (table, kind, settings, estimates, table_notes, table_inputs) in prepared.items():
             files = {"csv": f"{name}.csv"}
             table.to_csv(tmp / files["csv"], index=False)
             if rds:
@@ -148,8 +159,13 @@ def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs
                 if entry["type"] == "character":  # a literal "NA" or "" must not come back missing
                     entry["missing_rows"] = np.flatnonzero(table[c].isna().to_numpy()).tolist()
                 columns.append(entry)
+            described = [_input_entry(i, out_path) for i in table_inputs] or [
+                _input_entry(i, out_path) for i in inputs]
             manifest["tables"][name] = {"result": kind, "rows": int(len(table)), "files": files,
-                                        "columns": columns, "parameters": parameters, "notes": table_notes}
+                                        "columns": columns, "settings": json_safe(settings),
+                                        "estimates": json_safe(estimates),
+                                        "parameters": json_safe({**settings, **estimates}), "notes": table_notes,
+                                        "inputs": described}
         for name, payload in extra_files.items():
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_bytes(payload)

@@ -11,10 +11,17 @@ import pandas as pd
 from scipy import stats
 
 from ..data.feature_categories import feature_categories
-from .multiple_testing import bh_qvalues
+from ..common.result import TableResult
+from .core.multiple_testing import bh_qvalues
 
 
-def category_enrichment(selected, by: str = "category") -> pd.DataFrame:
+class EnrichmentResult(TableResult):
+    """One row per feature category: counts, ratio, odds ratio, p- and q-values (most enriched first)."""
+
+    title = "Feature-category enrichment"
+
+
+def category_enrichment(selected, by: str = "category") -> EnrichmentResult:
     """``selected``: a boolean Series indexed by feature name (True = predictable).
 
     Returns one row per category: category, n_selected, n_features, ratio,
@@ -34,4 +41,7 @@ def category_enrichment(selected, by: str = "category") -> pd.DataFrame:
         rows.append((category, a, len(inside), a / len(inside), odds, p))
     table = pd.DataFrame(rows, columns=[by, "n_selected", "n_features", "ratio", "odds_ratio", "p_value"])
     table["q_value"] = bh_qvalues(table["p_value"].to_numpy())
-    return table.sort_values(["p_value", "ratio"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    table = table.sort_values(["p_value", "ratio"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    return EnrichmentResult(table, {"by": by, "test": "Fisher's exact, one-sided"},
+                            {"n_features": total, "n_selected": total_selected,
+                             "n_q_below_0.05": int((table["q_value"] < 0.05).sum())})

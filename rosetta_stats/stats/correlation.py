@@ -12,23 +12,21 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.model_selection import GroupKFold
 
-from .paired_inputs import paired_matrices
+from .core.paired import paired_matrices
+from ..common.deprecation import renamed_arguments
 from ..common.validation import check_choice
-from ..data.gene_symbols import gene_symbols
-from ..results.base import ResultShape
+from ..common.result import Result, TableResult
 from .kernels.canonical import cross_products, fold_sides, heldout_canonical, permuted_canonical
 from .kernels.mantel import mantel_statistics, standardized_similarity
 from .kernels.regression import standardize_columns
-from .kernels.sampling import group_means, group_permutation, has_groups
-from .multiple_testing import bh_qvalues
-from .parallel import map_blocks
+from .core.resampling import group_means, group_permutations, has_groups, permutation_p_values, smallest_p_note
+from .core.multiple_testing import bh_qvalues
+from .core.parallel import map_blocks
 
 
 CORRELATION_METHODS = ("t", "permutation")
@@ -52,10 +50,11 @@ def _count_as_extreme(permutations, zx, y, observed) -> np.ndarray:
     return count
 
 
+@renamed_arguments(drop_controls=("include_controls", lambda drop: not drop))
 def feature_gene_correlation(cp, ge=None, key: str | None = None, top_k: int | None = None,
-                             groups=None, drop_controls: bool = True, method: str = "t",
+                             groups=None, include_controls: bool = False, method: str = "t",
                              n_permutations: int = 1000, seed: int | None = 0, progress: bool = False,
-                             client=None) -> pd.DataFrame:
+                             client=None) -> "CorrelationResult":
     """Long table (feature, gene, r, p_value, q_value), strongest |r| first.
 
     ``method="t"``: the two-sided t-test of a Pearson correlation; with
@@ -67,7 +66,8 @@ def feature_gene_correlation(cp, ge=None, key: str | None = None, top_k: int | N
     feature x gene pairs; ``top_k`` then keeps the k strongest features of each gene.
     """
     check_choice(method, CORRELATION_METHODS, "method")
-    m = paired_matrices(cp, ge, key, groups, drop_controls)
+    m = paired_matrices(cp, ge, key, groups, include_controls)
+    notes = m.notes
     n = len(m.cp)
     if n < 4:
         raise ValueError(f"need at least 4 paired perturbations for correlation p-values; got {n}")
@@ -86,19 +86,21 @@ def feature_gene_correlation(cp, ge=None, key: str | None = None, top_k: int | N
         if int(n_permutations) < 1:
             raise ValueError(f"method='permutation' needs n_permutations >= 1; got {n_permutations}")
         rng = np.random.default_rng(seed)
-        permutations = [group_permutation(m.groups, rng) for _ in range(int(n_permutations))]
+        permutations, exact = group_permutations(m.groups, int(n_permutations), rng)
         chunks = [permutations[i:i + 20] for i in range(0, len(permutations), 20)]
         shared = {"zx": standardize_columns(m.cp), "y": m.ge, "observed": r}
         counts = map_blocks(_count_as_extreme, chunks, shared, client, progress=progress,
                             desc="permutations (correlation)")
-        p = (1.0 + np.sum(counts, axis=0)) / (1.0 + len(permutations))
+        at_least = np.sum(counts, axis=0)
+        p = at_least / len(permutations) if exact else (1.0 + at_least) / (1.0 + len(permutations))
+        notes = notes + (smallest_p_note(len(permutations), exact, "n_permutations"),)
     p = np.where(np.isnan(r), np.nan, p)
     q = bh_qvalues(p.ravel()).reshape(p.shape)
     table = pd.DataFrame({
         "feature": np.repeat(m.cp_names, len(m.ge_names)),
         "gene": np.tile(m.ge_names, len(m.cp_names)),
         "r": r.ravel(), "p_value": p.ravel(), "q_value": q.ravel(),
-        "symbol": np.tile(gene_symbols(m.ge_names).to_numpy(), len(m.cp_names)),
+        "symbol": np.tile(m.ge_annotations["symbol"].reindex(m.ge_names).to_numpy(), len(m.cp_names)),
     })
     strength = np.nan_to_num(np.abs(table["r"].to_numpy()), nan=-1.0)
     table = table.iloc[np.argsort(-strength, kind="stable")]
@@ -106,34 +108,37 @@ def feature_gene_correlation(cp, ge=None, key: str | None = None, top_k: int | N
         if int(top_k) < 1:
             raise ValueError(f"top_k must be at least 1; got {top_k}")
         table = table.groupby("gene", sort=False).head(int(top_k))
-    return table.reset_index(drop=True)
+    settings = {"method": method, "top_k": top_k, "n_permutations": int(n_permutations) if method == "permutation"
+                else 0, "seed": seed, "include_controls": include_controls}
+    estimates = {"n_perturbations": int(n), "n_pairs_tested": int(np.isfinite(r).sum()),
+                 "n_q_below_0.05": int(np.nansum(q < 0.05)), "max_abs_r": float(np.nanmax(np.abs(r)))}
+    return CorrelationResult(table.reset_index(drop=True), settings, estimates, notes, m.inputs)
 
 
-@dataclass(frozen=True)
-class CanonicalResult(ResultShape):
-    table: pd.DataFrame  # component, heldout_correlation, heldout_sd, null_mean, p_value
-    n_pcs: int
-    n_splits: int
-    n_permutations: int
-    seed: int | None
-    notes: tuple[str, ...] = field(default=())
+class CorrelationResult(TableResult):
+    """Feature x gene correlations, strongest first (``table``)."""
 
-    def summary_dict(self) -> dict:
-        return {"n_pcs": self.n_pcs, "n_splits": self.n_splits, "n_permutations": self.n_permutations,
-                "seed": self.seed, "notes": list(self.notes)}
+    title = "Feature x gene correlation"
 
-    def summary(self) -> str:
-        lines = [f"Held-out canonical correlations ({self.n_splits}-fold, inputs reduced to "
-                 f"{self.n_pcs} principal components per modality, {self.n_permutations} permutations)"]
+
+class CanonicalResult(Result):
+    """Held-out canonical correlations per component (``table``)."""
+
+    title = "Held-out canonical correlations"
+
+    def headline(self) -> list[str]:
+        lines = [f"{self.settings['n_splits']}-fold, inputs reduced to {self.settings['n_pcs']} principal "
+                 f"components per modality, {self.settings['n_permutations']} permutations"]
         for row in self.table.itertuples():
-            lines.append(f"  component {row.component}: {row.heldout_correlation:.3f} "
+            lines.append(f"component {row.component}: {row.heldout_correlation:.3f} "
                          f"(null mean {row.null_mean:.3f}, p = {row.p_value:.3g})")
-        return "\n".join(lines)
+        return lines
 
 
+@renamed_arguments(drop_controls=("include_controls", lambda drop: not drop))
 def canonical_correlation(cp, ge=None, key: str | None = None, n_components: int = 5, n_splits: int = 5,
                           n_permutations: int = 100, n_pcs: int = 20, groups=None, seed: int | None = 0,
-                          drop_controls: bool = True, progress: bool = False, client=None) -> CanonicalResult:
+                          include_controls: bool = False, progress: bool = False, client=None) -> CanonicalResult:
     """Canonical correlations fitted on training folds, measured on held-out folds.
 
     Each modality is first reduced to its top ``n_pcs`` principal components
@@ -143,7 +148,7 @@ def canonical_correlation(cp, ge=None, key: str | None = None, n_components: int
     """
     if int(n_components) < 1 or int(n_pcs) < 1:
         raise ValueError(f"n_components and n_pcs must be at least 1; got {n_components} and {n_pcs}")
-    m = paired_matrices(cp, ge, key, groups, drop_controls)
+    m = paired_matrices(cp, ge, key, groups, include_controls)
     n_groups = len(np.unique(m.groups))
     if n_groups < n_splits:
         raise ValueError(f"fewer groups ({n_groups}) than folds (n_splits={n_splits})")
@@ -152,7 +157,8 @@ def canonical_correlation(cp, ge=None, key: str | None = None, n_components: int
     y = m.ge - m.ge.mean(axis=0)  # centred: a shift changes no component, and the fold products subtract cleanly
     observed = heldout_canonical(x_sides, y, folds, n_components, n_pcs)
     rng = np.random.default_rng(seed)
-    permutations = [group_permutation(m.groups, rng) for _ in range(n_permutations)]
+    permutations, exact = group_permutations(m.groups, n_permutations, rng) if n_permutations else ([], False)
+    n_permutations = len(permutations)
     chunks = [permutations[i:i + 10] for i in range(0, n_permutations, 10)]
     shared = {"x_sides": x_sides, "y": y, "folds": folds, "n_components": n_components, "n_pcs": n_pcs,
               "products": cross_products(y) if n_permutations else None}
@@ -163,51 +169,43 @@ def canonical_correlation(cp, ge=None, key: str | None = None, n_components: int
         mean = np.nanmean(observed, axis=0)
         sd = np.nanstd(observed, axis=0, ddof=1)
         null_mean = np.nanmean(null, axis=0) if n_permutations else np.full(n_components, np.nan)
-    p = (1.0 + (null >= mean).sum(axis=0)) / (1.0 + n_permutations) if n_permutations else np.full(n_components, np.nan)
-    p = np.where(np.isnan(mean), np.nan, p)  # a component that was never estimated has no p-value
-    notes = ()
+    p = permutation_p_values(null, mean, exact=exact) if n_permutations else np.full(n_components, np.nan)
+    notes = m.notes
     missing = int(np.isnan(mean).sum())
     if missing:
-        notes = (f"{missing} component(s) beyond the rank the folds allow (n_pcs={n_pcs}) are NaN",)
+        notes += (f"{missing} component(s) beyond the rank the folds allow (n_pcs={n_pcs}) are NaN",)
+    if np.nanmin(mean, initial=np.inf) < 0:
+        notes += ("a negative held-out canonical correlation means the direction found on the training folds "
+                  "does not carry over to held-out perturbations: no shared signal there",)
     table = pd.DataFrame({
         "component": np.arange(1, n_components + 1), "heldout_correlation": mean,
         "heldout_sd": sd, "null_mean": null_mean, "p_value": p,
     })
-    return CanonicalResult(table, n_pcs, n_splits, n_permutations, seed, notes)
+    settings = {"n_components": n_components, "n_pcs": n_pcs, "n_splits": n_splits,
+                "n_permutations": n_permutations, "seed": seed}
+    estimates = {"first_heldout_correlation": float(mean[0]), "first_p_value": float(p[0]),
+                 "n_perturbations": int(len(m.cp))}
+    return CanonicalResult(table, settings, estimates, notes, m.inputs)
 
 
-@dataclass(frozen=True)
-class ConcordanceResult(ResultShape):
-    statistic: float  # correlation between the two similarity matrices' upper triangles
-    p_value: float
-    n_perturbations: int
-    n_permutations: int
-    method: str
-    seed: int | None
-    notes: tuple[str, ...] = ()
+class ConcordanceResult(Result):
+    """The Mantel test: one row (statistic, p_value, n_perturbations)."""
+
+    title = "Similarity concordance (Mantel)"
+
+    def headline(self) -> list[str]:
+        return [f"r = {self.statistic:.3f}, p = {self.p_value:.3g} over {self.n_perturbations} perturbations "
+                f"({self.settings['method']}, {self.settings['n_permutations']} permutations, "
+                f"seed={self.settings['seed']})"]
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
-
-    @property
-    def table(self) -> pd.DataFrame:
-        """One row: statistic, p_value, n_perturbations."""
-        return pd.DataFrame({"statistic": [self.statistic], "p_value": [self.p_value],
-                             "n_perturbations": [self.n_perturbations]})
-
-    def summary_dict(self) -> dict:
-        return {"method": self.method, "n_permutations": self.n_permutations, "seed": self.seed,
-                "statistic": self.statistic, "p_value": self.p_value, "notes": list(self.notes)}
-
-    def summary(self) -> str:
-        return (f"Similarity concordance (Mantel, {self.method}): r = {self.statistic:.3f}, "
-                f"p = {self.p_value:.3g} over {self.n_perturbations} perturbations "
-                f"({self.n_permutations} permutations, seed={self.seed})")
+        return {**self.settings, **self.estimates, "notes": list(self.notes)}
 
 
+@renamed_arguments(drop_controls=("include_controls", lambda drop: not drop))
 def similarity_concordance(cp, ge=None, key: str | None = None, method: str = "pearson",
                            n_permutations: int = 999, seed: int | None = 0, groups=None,
-                           drop_controls: bool = True, progress: bool = False, client=None) -> ConcordanceResult:
+                           include_controls: bool = False, progress: bool = False, client=None) -> ConcordanceResult:
     """Mantel test between the perturbation x perturbation similarity matrices of CP and GE.
 
     Similarity is the Pearson correlation of two perturbations' profiles; the
@@ -220,7 +218,7 @@ def similarity_concordance(cp, ge=None, key: str | None = None, method: str = "p
     """
     if method not in ("pearson", "spearman"):
         raise ValueError(f"unknown method {method!r}; choose one of: pearson, spearman")
-    m = paired_matrices(cp, ge, key, groups, drop_controls)
+    m = paired_matrices(cp, ge, key, groups, include_controls)
     flat = ~(m.cp.std(axis=1) > 0) | ~(m.ge.std(axis=1) > 0)
     if (~flat).sum() < 3:
         raise ValueError("fewer than 3 perturbations with a non-constant profile in both modalities")
@@ -231,11 +229,15 @@ def similarity_concordance(cp, ge=None, key: str | None = None, method: str = "p
     n = len(a)
     observed = mantel_statistics([np.arange(n)], a, b)[0]
     rng = np.random.default_rng(seed)
-    permutations = [group_permutation(groups_kept, rng) for _ in range(n_permutations)]
+    permutations, exact = group_permutations(groups_kept, n_permutations, rng)
+    n_permutations = len(permutations)
     chunks = [permutations[i:i + 25] for i in range(0, n_permutations, 25)]
     blocks = map_blocks(mantel_statistics, chunks, {"a": a, "b": b}, client, progress=progress,
                         desc="permutations (Mantel)", threads=n >= 1000)
     null = np.concatenate(blocks) if blocks else np.empty(0)
-    p = (1.0 + (null >= observed).sum()) / (1.0 + n_permutations) if np.isfinite(observed) else np.nan
-    notes = (f"left out {int(flat.sum())} perturbation(s) with a constant profile",) if flat.any() else ()
-    return ConcordanceResult(float(observed), float(p), n, n_permutations, method, seed, notes)
+    p = float(permutation_p_values(null, [observed], exact=exact)[0])
+    notes = m.notes + ((f"left out {int(flat.sum())} perturbation(s) with a constant profile",) if flat.any() else ())
+    table = pd.DataFrame({"statistic": [float(observed)], "p_value": [p], "n_perturbations": [n]})
+    settings = {"method": method, "n_permutations": n_permutations, "seed": seed}
+    estimates = {"statistic": float(observed), "p_value": p, "n_perturbations": int(n)}
+    return ConcordanceResult(table, settings, estimates, notes, m.inputs)

@@ -11,8 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..common.result import TableResult
 
-def highly_predictable(scores, shuffled_scores, margin: float = 0.2, percentile: float = 99) -> pd.DataFrame:
+
+class HighlyPredictableResult(TableResult):
+    """One row per gene: score, threshold, highly_predictable (the paper's rule)."""
+
+    title = "Highly predictable (the paper's rule)"
+
+
+def highly_predictable(scores, shuffled_scores, margin: float = 0.2, percentile: float = 99) -> HighlyPredictableResult:
     """One row per gene: score, threshold, highly_predictable (score > percentile(shuffled) + margin).
 
     ``scores`` is a Series indexed by gene (or a PredictabilityResult: its r2);
@@ -32,5 +40,7 @@ def highly_predictable(scores, shuffled_scores, margin: float = 0.2, percentile:
     if shuffled.empty:
         raise ValueError("shuffled_scores holds no finite score")
     threshold = float(np.percentile(shuffled.to_numpy(), percentile)) + float(margin)
-    return pd.DataFrame({"gene": observed.index, "score": observed.to_numpy(), "threshold": threshold,
-                         "highly_predictable": (observed > threshold).to_numpy()})
+    table = pd.DataFrame({"gene": observed.index, "score": observed.to_numpy(), "threshold": threshold,
+                          "highly_predictable": (observed > threshold).to_numpy()})
+    return HighlyPredictableResult(table, {"margin": float(margin), "percentile": float(percentile)},
+                                   {"threshold": threshold, "n_highly_predictable": int(table["highly_predictable"].sum())})

@@ -16,14 +16,13 @@ and q-values come from Benjamini-Hochberg (statsmodels).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..data.cleaning import interpolate_down, standardize_within
-from .parallel import map_blocks
-from .kernels.sampling import distinct_draws
+from .core.parallel import map_blocks
+from .core.resampling import distinct_draws, permutation_p_values, smallest_p_note
 from .kernels.pairwise import pairwise_quantile
 from .kernels.similarity import (
     add_group_sums,
@@ -34,61 +33,44 @@ from .kernels.similarity import (
     unit_rows,
 )
 from ..common.feature_matrix import FeatureRows
-from ..common.presets import PRESETS
-from ..common.validation import check_choice, check_columns, rows_matching
+from ..common.presets import resolve_preset
+from ..common.matching import control_mask
+from ..common.validation import check_choice, check_columns
 from ..data.profiles import Profiles
-from ..results.base import ResultShape
-from .multiple_testing import bh_qvalues
-from .profile_inputs import degenerate_row_mask, profile_inputs
+from ..common.result import Result, json_safe, merged_inputs
+from .core.multiple_testing import bh_qvalues
+from .core.inputs import degenerate_row_mask, profile_inputs
 
 NULLS = ("paper", "size_matched")
 
 
-@dataclass(frozen=True)
-class ReplicateResult(ResultShape):
-    """Per-perturbation reproducibility (``table``) and the run's parameters."""
+class ReplicateResult(Result):
+    """Per-perturbation reproducibility (``table``); the null's sample for plots in ``extras['null_sample']``."""
 
-    table: pd.DataFrame
-    threshold: float
-    null_percentile: float
-    percent_replicating: float
-    n_perturbations: int
-    null: str
-    n_null: int
-    seed: int | None
-    notes: tuple[str, ...] = field(default=())
-    null_sample: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)  # for plots
+    title = "Replicate reproducibility"
 
-    def summary_dict(self) -> dict:
-        return {
-            "threshold": self.threshold, "null_percentile": self.null_percentile,
-            "percent_replicating": self.percent_replicating, "n_perturbations": self.n_perturbations,
-            "n_with_replicates": int(self.table["replicate_correlation"].notna().sum()),
-            "null": self.null, "n_null": self.n_null, "seed": self.seed, "notes": list(self.notes),
-        }
-
-    def summary(self) -> str:
-        s = self.summary_dict()
-        lines = [
-            "Replicate reproducibility",
-            f"  perturbations: {s['n_perturbations']} ({s['n_with_replicates']} with >= 2 replicates)",
-            f"  null threshold ({self.null_percentile:g}th percentile): {self.threshold:.4f}",
-            f"  percent replicating: {self.percent_replicating:.1f}%",
-            f"  p-values: {self.null} null, n_null={self.n_null}, seed={self.seed}",
-        ]
+    def headline(self) -> list[str]:
+        e, s = self.estimates, self.settings
+        lines = [f"{e['n_perturbations']} perturbations ({e['n_with_replicates']} with >= 2 replicates); "
+                 f"percent replicating {e['percent_replicating']:.1f}% above the null's "
+                 f"{s['null_percentile']:g}th percentile ({e['threshold']:.4f})"]
         if self.table["q_value"].notna().any():
-            lines.append(f"  q < 0.05: {int((self.table['q_value'] < 0.05).sum())} perturbations")
-        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+            lines.append(f"q < 0.05: {int((self.table['q_value'] < 0.05).sum())} perturbations")
+        return lines
+
+    @property
+    def null_sample(self) -> np.ndarray:
+        return self.extras.get("null_sample", np.empty(0))
 
     def to_json(self) -> str:
-        return json.dumps(self.summary_dict(), indent=2)
+        return json.dumps(json_safe(self.summary_dict()), indent=2)
 
 
 def replicate_reproducibility(
     profiles_or_frame,
     perturbation: str | None = None,
     features=None,
-    null: str = "size_matched",
+    null: str | None = None,
     n_null: int = 1000,
     percentile: float = 90,
     plate: str | None = None,
@@ -96,8 +78,8 @@ def replicate_reproducibility(
     client=None,
     progress: bool = False,
     controls=None,
-    include_controls: bool = False,
-    preset: str | None = None,
+    include_controls: bool | None = None,
+    preset=None,
 ) -> ReplicateResult:
     """Replicate correlation per perturbation, the paper's threshold, and p/q-values.
 
@@ -125,9 +107,9 @@ def replicate_reproducibility(
     ReplicateResult with ``table`` columns: perturbation, n_replicates,
     replicate_correlation, p_value, q_value, above_threshold.
     """
-    check_choice(preset or "default", PRESETS, "preset")
-    if preset == "paper":
-        null, include_controls = "paper", True
+    preset = resolve_preset(preset)
+    null = preset.pick(null, "replicate_null")
+    include_controls = preset.pick(include_controls, "include_controls")
     check_choice(null, NULLS, "null")
     if int(n_null) < 1:
         raise ValueError(f"n_null must be at least 1; got {n_null}")
@@ -135,12 +117,13 @@ def replicate_reproducibility(
         raise ValueError(f"percentile must lie between 0 and 100; got {percentile}")
     is_profiles = isinstance(profiles_or_frame, Profiles)
     frame, perturbation, features = profile_inputs(profiles_or_frame, perturbation, features)
-    notes = []
+    notes = list(profiles_or_frame.notes) if is_profiles else []
     if plate is not None:  # all wells of a plate, controls included, as the paper scaled them
         check_columns(frame.columns, [plate], "plate")
         frame = standardize_within(frame, features, plate)
+        notes.append(f"features z-scored within each {plate} (all wells, controls included)")
     if controls is not None:
-        control = rows_matching(frame, controls, "controls")[0]
+        control = control_mask(frame, controls, "controls")[0]
     else:
         control = profiles_or_frame.controls if is_profiles else np.zeros(len(frame), dtype=bool)
     n_controls = int(control.sum())
@@ -196,8 +179,7 @@ def replicate_reproducibility(
     if null == "size_matched":
         p_values = _size_matched_p(source, ranges, order, starts, n_rows_per, u_counts, replicate_correlation, n_null, rng,
                                    client=client, progress=progress)
-        smallest = 1.0 / (1 + n_null)
-        notes.append(f"smallest attainable p-value is {smallest:.2g} (n_null={n_null})")
+        notes.append(smallest_p_note(int(n_null)))
     table = pd.DataFrame({
         "perturbation": names,
         "n_replicates": n_rows_per,
@@ -206,9 +188,13 @@ def replicate_reproducibility(
         "q_value": bh_qvalues(p_values),
         "above_threshold": np.where(has_reps, above, False),
     })
-    return ReplicateResult(table, float(threshold), float(percentile), percent, int(len(names)),
-                           null, int(n_null) if null == "size_matched" else 0, seed, tuple(notes),
-                           null_sample)
+    settings = {"null": null, "n_null": int(n_null) if null == "size_matched" else 0,
+                 "null_percentile": float(percentile), "plate": plate, "include_controls": bool(include_controls),
+                 "seed": seed, "preset": preset.name}
+    estimates = {"threshold": float(threshold), "percent_replicating": percent, "n_perturbations": int(len(names)),
+                 "n_with_replicates": int(has_reps.sum())}
+    inputs = merged_inputs(profiles_or_frame) if is_profiles else ()
+    return ReplicateResult(table, settings, estimates, tuple(notes), inputs, extras={"null_sample": null_sample})
 
 
 def _interpolate_columns(matrix: np.ndarray, features) -> np.ndarray:
@@ -283,8 +269,7 @@ def _size_matched_p(source, ranges, order, starts, n_rows_per, u_counts, observe
     values = map_blocks(_null_block, [b for _, b in blocks], shared, client,
                         progress=progress, desc="size-matched null")
     for i, k in enumerate(ks):
-        null_values = np.sort(np.concatenate([v for (j, _), v in zip(blocks, values) if j == i]))
+        null_values = np.concatenate([v for (j, _), v in zip(blocks, values) if j == i])
         members = np.flatnonzero(u_counts == k)
-        at_least = n_null - np.searchsorted(null_values, observed[members], side="left")
-        p[members] = (1.0 + at_least) / (1.0 + n_null)
+        p[members] = permutation_p_values(null_values, observed[members])
     return p

@@ -99,7 +99,7 @@ def test_normalize_equals_cytominer(synthetic, operation):
 
 def test_normalization_parameters_match_pandas(synthetic):
     out = cm.normalize(synthetic, FEATURES, "Metadata_Plate", {"Metadata_pert_type": "negcon"})
-    params = out.attrs["normalization_parameters"]
+    params = out.normalization_parameters
     controls = synthetic[synthetic["Metadata_pert_type"] == "negcon"]
     expected = controls.groupby("Metadata_Plate")[FEATURES].agg(["mean", "std"])
     assert len(params) == 2 * len(FEATURES)
@@ -183,7 +183,7 @@ def test_select_features_equals_cytominer(lincs_plate_path, operation):
     )
     assert list(ours.columns) == list(theirs.columns)
     dropped = set(features) - set(ours.columns)
-    assert dropped and set(ours.attrs["dropped_features"]["feature"]) == dropped
+    assert dropped and set(ours.dropped_features["feature"]) == dropped
 
 
 def test_low_dispersion_feature_is_dropped_by_name(synthetic):
@@ -192,7 +192,7 @@ def test_low_dispersion_feature_is_dropped_by_name(synthetic):
     with pytest.warns(UserWarning, match="Cells_AreaShape_Area"):
         out = cm.normalize(frame, FEATURES, "Metadata_Plate", {"Metadata_pert_type": "negcon"})
     assert "Cells_AreaShape_Area" not in out.columns
-    assert out.attrs["dropped_features"]["feature"].tolist() == ["Cells_AreaShape_Area"]
+    assert out.dropped_features["feature"].tolist() == ["Cells_AreaShape_Area"]
     assert np.isfinite(out["200814_at"]).all()
     with pytest.raises(ValueError, match="Cells_AreaShape_Area"):
         cm.normalize(frame, FEATURES, "Metadata_Plate", {"Metadata_pert_type": "negcon"},
@@ -255,7 +255,7 @@ def test_unknown_operation_lists_choices(synthetic, call):
 
 
 def test_no_control_rows(synthetic):
-    with pytest.raises(ValueError, match="no control rows"):
+    with pytest.raises(ValueError, match="no negative-control rows"):
         cm.normalize(synthetic, FEATURES, "Metadata_Plate", {"Metadata_pert_type": "ctl_vehicle"})
 
 
@@ -284,10 +284,10 @@ def test_r_error_becomes_value_error(synthetic):
 
 
 def test_missing_r_gives_one_clear_message(monkeypatch):
-    monkeypatch.setattr(cm._RSession, "_instance", None)
+    monkeypatch.setattr(cm.RSession, "_instance", None)
     monkeypatch.setitem(sys.modules, "rpy2.robjects", None)
     with pytest.raises(cm.RBackendUnavailable, match="make setup"):
-        cm._RSession.get()
+        cm.RSession.get()
     assert cm.r_available() is False
 
 
@@ -313,7 +313,7 @@ def test_probe_names_survive_the_database_path(synthetic, tmp_path):
     np.testing.assert_allclose(in_db["200814_at_sd"], expected[("200814_at", "std")], atol=1e-10)
     normalized = cm.normalize(table, FEATURES, "Metadata_Plate", {"Metadata_pert_type": "negcon"})
     assert list(normalized.columns) == list(synthetic.columns)
-    params = normalized.attrs["normalization_parameters"]
+    params = normalized.normalization_parameters
     assert set(params["feature"]) == set(FEATURES)
 
 

@@ -18,8 +18,9 @@ def test_l1000_genes_in_the_taorf_file(taorf_l1k_path):
 def test_cell_painting_features_in_the_lincs_plate(lincs_plate_path):
     columns = pd.read_csv(lincs_plate_path, nrows=0).columns
     features = infer_features(columns, "auto")
-    assert len(features) == 454
+    assert len(features) == 452  # 454 compartment columns, of which two are positions in the image
     assert not any(f.startswith("Metadata_") for f in features)
+    assert {"Cytoplasm_Location_MaxIntensity_X_DNA", "Cytoplasm_Location_MaxIntensity_Y_DNA"} <= set(columns) - set(features)
 
 
 def test_prefix_spec_and_errors():

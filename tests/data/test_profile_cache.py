@@ -76,7 +76,7 @@ def test_float32_reading_names_text_in_a_feature_column(tmp_path):
 
 @pytest.mark.parametrize("dtype", [None, "float32"])
 def test_reading_in_chunks_gives_what_one_read_gives(tmp_path, monkeypatch, dtype):
-    from rosetta_stats.data import read
+    from rosetta_stats.data import csv_engine, read
 
     path = tmp_path / "plate.csv.gz"
     frame = _write(path, rows=45)
@@ -84,7 +84,7 @@ def test_reading_in_chunks_gives_what_one_read_gives(tmp_path, monkeypatch, dtyp
     frame["Metadata_late_na"] = [1] * 40 + [None] * 5
     frame.to_csv(path, index=False)
     whole = _read(path, dtype=dtype, clean=False).data
-    monkeypatch.setattr(read, "CSV_CHUNK_ROWS", 7)
+    monkeypatch.setattr(csv_engine, "CSV_CHUNK_ROWS", 7)
     chunked = _read(path, dtype=dtype, clean=False).data
     expected = pd.read_csv(path)
     features = [c for c in expected.columns if c.startswith("Cells_")]

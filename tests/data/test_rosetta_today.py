@@ -13,7 +13,7 @@ import pytest
 import rosetta_stats as rs
 from rosetta_stats.cli import main
 from rosetta_stats.data import download as dl
-from rosetta_stats.data.controls import NoControlsError
+from rosetta_stats.common.matching import NoControlsError
 from rosetta_stats.data.registry import get_dataset
 
 from tests.helpers.bucket_server import BucketServer

@@ -14,12 +14,12 @@ def joined(tmp_path_factory):
 
 
 def test_aggregation_recovers_planted_means(joined, r_session):
-    wells = rs.aggregate(rs.SQLiteTable(joined.path, joined.table), joined.features, joined.strata)
+    wells = rs.aggregate(rs.SQLiteTable(joined.path, joined.table), joined.features, joined.strata).table
     merged = wells.merge(joined.well_means, on=joined.strata, suffixes=("", "_truth"))
     assert len(merged) == 48
     error = merged[joined.features].to_numpy() - merged[[f + "_truth" for f in joined.features]].to_numpy()
     cells = rs.SQLiteTable(joined.path, joined.table)
-    sd = rs.aggregate(cells, joined.features, joined.strata, "sd")
+    sd = rs.aggregate(cells, joined.features, joined.strata, "sd").table
     standard_error = sd[joined.features].to_numpy() / np.sqrt(merged["n_cells"].to_numpy())[:, None]
     z = error / standard_error
     assert np.abs(z).max() < 5.5
@@ -30,8 +30,8 @@ def test_aggregation_recovers_planted_means(joined, r_session):
 def test_compartment_layout_holds_the_same_cells(joined, tmp_path, r_session):
     split = rs.simulate_single_cells(tmp_path / "split.sqlite", plates=2, wells=24, cells_per_well=60,
                                      features=9, layout="compartments", seed=5)
-    a = rs.aggregate(rs.SQLiteTable(joined.path, "single_cells"), joined.features, joined.strata)
-    b = rs.aggregate(rs.SQLiteTable(split.path, "single_cells"), split.features, split.strata)
+    a = rs.aggregate(rs.SQLiteTable(joined.path, "single_cells"), joined.features, joined.strata).table
+    b = rs.aggregate(rs.SQLiteTable(split.path, "single_cells"), split.features, split.strata).table
     np.testing.assert_allclose(a[joined.features].to_numpy(), b[split.features].to_numpy(), atol=1e-12)
     assert set(rs.SQLiteTable(split.path, "Nuclei").columns()) >= {"TableNumber", "ObjectNumber"}
 

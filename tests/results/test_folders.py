@@ -36,7 +36,8 @@ def test_python_round_trip_and_manifest(mixed_table, tmp_path):
     assert {c["name"]: c["type"] for c in manifest["tables"]["genes"]["columns"]} == {
         "perturbation": "character", "200814_at": "double", "n_replicates": "integer",
         "above_threshold": "logical"}
-    assert manifest["inputs"] == [{"name": "input.csv", "sha256": handoff.sha256_file(source)}]
+    # inputs are named by their path relative to the results folder, never an absolute machine path
+    assert manifest["inputs"] == [{"name": "input.csv", "path": "../input.csv", "sha256": handoff.sha256_file(source)}]
     for name, digest in manifest["files"].items():
         assert handoff.sha256_file(out / name) == digest
     assert set(manifest["files"]) == {"genes.csv", "genes.rds"}

@@ -24,7 +24,7 @@ def test_names_parse_into_compartment_group_channel():
 def test_enrichment_is_fishers_exact_test():
     features = [f"Cells_Texture_X_DNA_{i}" for i in range(20)] + [f"Cells_Intensity_X_RNA_{i}" for i in range(30)]
     selected = pd.Series([True] * 12 + [False] * 8 + [True] * 3 + [False] * 27, index=features)
-    table = rs.category_enrichment(selected).set_index("category")
+    table = rs.category_enrichment(selected).table.set_index("category")
     assert table.loc["DNA-Texture", "ratio"] == pytest.approx(12 / 20)
     expected = stats.fisher_exact([[12, 8], [3, 27]], alternative="greater")[1]
     assert table.loc["DNA-Texture", "p_value"] == pytest.approx(expected)

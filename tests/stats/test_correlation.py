@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from rosetta_stats.stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
-from rosetta_stats.stats.paired_inputs import paired_matrices
+from rosetta_stats.stats.core.paired import paired_matrices
 
 from tests.helpers.paired_fixtures import paired_treatments
 
@@ -26,7 +26,7 @@ def null():
 
 def test_correlations_equal_scipy_pearsonr_on_sampled_pairs(signal):
     paired, _ = signal
-    table = feature_gene_correlation(paired)
+    table = feature_gene_correlation(paired).table
     m = paired_matrices(paired)
     assert len(table) == len(m.cp_names) * len(m.ge_names)
     rng = np.random.default_rng(0)
@@ -36,7 +36,7 @@ def test_correlations_equal_scipy_pearsonr_on_sampled_pairs(signal):
         row = indexed.loc[(m.cp_names[i], m.ge_names[j])]
         assert row["r"] == pytest.approx(r, abs=1e-10)
         assert row["p_value"] == pytest.approx(p, rel=1e-6, abs=1e-300)
-    top = feature_gene_correlation(paired, top_k=2)
+    top = feature_gene_correlation(paired, top_k=2).table
     assert (top.groupby("gene").size() == 2).all()
     assert top.groupby("gene")["r"].apply(lambda r: r.abs().max()).equals(
         table.groupby("gene")["r"].apply(lambda r: r.abs().max()).loc[top.groupby("gene").size().index])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from rosetta_stats.stats import lasso_cv
+from rosetta_stats.stats.prediction import lasso_cv
 
 
 def _data(n, p, outputs, noise, seed=0, zero_column=None):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import rosetta_stats as rs
-from rosetta_stats.stats.moa_prediction import harmonize_moa_labels
+from rosetta_stats.stats.prediction.moa import harmonize_moa_labels
 
 
 def complementary(seed=0, n_moas=6, compounds_per_moa=8, doses=2, n_features=12):

@@ -16,12 +16,12 @@ def test_fig2b_counts_from_fig2a_scores():
     for row in published.itertuples():
         fitted = scores[(scores["Dataset"] == row.dataset) & (scores["Model"] == row.model)]
         shuffled = scores[(scores["Dataset"] == row.dataset) & (scores["Model"] == f"{row.model}-random")]
-        calls = rs.highly_predictable(fitted.set_index("gene")["r2"], shuffled["r2"])
+        calls = rs.highly_predictable(fitted.set_index("gene")["r2"], shuffled["r2"]).table
         assert int(calls["highly_predictable"].sum()) == row.n_highly_predictable, row
         assert calls["threshold"].iloc[0] == pytest.approx(fitted["rand99th"].iloc[0] + 0.2, abs=1e-9)
 
 
 def test_the_rule_by_hand():
-    calls = rs.highly_predictable(pd.Series([0.1, 0.35, 0.5], index=["a", "b", "c"]), np.linspace(0, 0.1, 101))
+    calls = rs.highly_predictable(pd.Series([0.1, 0.35, 0.5], index=["a", "b", "c"]), np.linspace(0, 0.1, 101)).table
     assert calls["threshold"].iloc[0] == pytest.approx(0.099 + 0.2)
     assert calls["highly_predictable"].tolist() == [False, True, True]

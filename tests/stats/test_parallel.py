@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import rosetta_stats as rs
-from rosetta_stats.stats.parallel import ClusterError, map_blocks
+from rosetta_stats.stats.core.parallel import ClusterError, map_blocks
 
 from tests.helpers.paired_fixtures import paired_treatments
 

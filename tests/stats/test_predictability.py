@@ -11,8 +11,8 @@ from sklearn.linear_model import Lasso, Ridge
 from sklearn.model_selection import GroupKFold, cross_val_score
 
 import rosetta_stats as rs
-from rosetta_stats.stats.paired_inputs import paired_matrices
-from rosetta_stats.stats.predictability import feature_predictability, gene_predictability, pcr_f_test
+from rosetta_stats.stats.core.paired import paired_matrices
+from rosetta_stats.stats.prediction.predictability import feature_predictability, gene_predictability, pcr_f_test
 from rosetta_stats.stats.kernels.regression import RidgeBasis, gcv_alphas, standardize_columns
 
 from tests.helpers.paired_fixtures import paired_treatments
@@ -165,7 +165,7 @@ def test_pearson_r_and_null_mean_equal_independent_computations(small):
     from sklearn.model_selection import cross_val_predict
     from sklearn.pipeline import make_pipeline
 
-    from rosetta_stats.stats.kernels.sampling import group_permutation
+    from rosetta_stats.stats.core.resampling import group_permutation
 
     paired, _ = small
     result = gene_predictability(paired, model="pcr", n_components=4, n_permutations=15, seed=9)
@@ -243,8 +243,8 @@ def test_paper_preset_and_the_one_shuffle_rule(small):
     threshold = np.percentile(table["r2_shuffled"], 99) + 0.2
     assert (table["highly_predictable"] == (table["r2"] > threshold)).all()
     assert any("highly predictable (the paper's rule)" in n for n in result.notes)
-    explicit = gene_predictability(paired, preset="paper", model="ridge", n_permutations=5)  # the default spelled out
-    assert explicit.model == "lasso_cv"
+    explicit = gene_predictability(paired, preset="paper", model="ridge", n_permutations=5)  # explicit values win
+    assert explicit.model == "ridge" and explicit.n_permutations == 5 and explicit.table["p_value"].notna().all()
     assert gene_predictability(paired, preset="paper", model="pcr", n_permutations=5).model == "pcr"
     with pytest.raises(ValueError, match="choose one of: default, paper"):
         gene_predictability(paired, preset="papr")
@@ -255,7 +255,7 @@ def test_mlp_grid_equals_the_papers_per_gene_grid_search(small, monkeypatch):
     from sklearn.model_selection import GridSearchCV
     from sklearn.neural_network import MLPRegressor
 
-    from rosetta_stats.stats import prediction_models
+    from rosetta_stats.stats.prediction import models as prediction_models
 
     grid = {"max_iter": [100], "hidden_layer_sizes": [(20, 10)], "activation": ["tanh"], "alpha": [0.0005, 1]}
     monkeypatch.setattr(prediction_models, "PAPER_MLP_GRID", grid)

@@ -59,6 +59,6 @@ def test_results_and_thresholds_and_restriction():
     paired = rs.pair(rs.treatment_level(cp), rs.treatment_level(ge))
     kept = paired.restrict(sets.both)
     assert set(kept.cp.data["perturbation"]) == set(sets.both) | {"negcon"}
-    assert "negcon" not in set(paired.restrict(sets.both, keep_negcon=False).cp.data["perturbation"])
+    assert "negcon" not in set(paired.restrict(sets.both, include_controls=False).cp.data["perturbation"])
     with pytest.raises(ValueError, match="lacks column"):
         rs.reproducible_sets(pd.DataFrame({"perturbation": ["a"]}), rep_ge)

@@ -94,7 +94,7 @@ def pairwise_quantile(units: np.ndarray, q: float, block: int = 1024, bins: int 
     ``max_pairs_in_memory`` pairs are kept whole; beyond that only the window
     (``window=(low, high)`` or one placed from a sample) is. ``mapper(function,
     blocks, shared)`` runs the row blocks (default: here;
-    :func:`rosetta_stats.stats.parallel.map_blocks` puts them on a cluster).
+    :func:`rosetta_stats.stats.core.parallel.map_blocks` puts them on a cluster).
     """
     m = units.shape[0]
     n_pairs = m * (m - 1) // 2

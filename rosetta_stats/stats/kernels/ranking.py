@@ -11,21 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sampling import distinct_draws
-
-
-def average_precision_from_ranks(ranks: np.ndarray) -> np.ndarray:
-    """AP per row from the 1-based ranks of its positives (distinct ranks, any order within the row)."""
-    ranks = np.sort(ranks, axis=1)
-    hits = np.arange(1, ranks.shape[1] + 1)
-    return (hits / ranks).mean(axis=1)
-
-
-def random_average_precision(n_positives: int, n_negatives: int, n_draws: int, rng) -> np.ndarray:
-    """AP of ``n_draws`` random rankings of n_positives among n_positives + n_negatives."""
-    positions = distinct_draws(n_positives + n_negatives, n_positives, n_draws, rng)
-    return average_precision_from_ranks(positions + 1.0)
-
 
 def group_columns(codes: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of every reference row whose group is one of ``codes[row]`` (codes: rows x m).
@@ -69,7 +54,7 @@ def average_precision_of_groups(units, starts, counts, negatives, excluded=None,
             where, columns = excluded(flat_rows)
             against[where, columns] = EXCLUDED
             usable -= np.bincount(where, minlength=len(flat_rows))
-        negatives_above = _count_at_least(against, thresholds)
+        negatives_above = count_at_least(against, thresholds)
         ap[flat_rows] = (positives_above / (positives_above + negatives_above)).mean(axis=1)
         n_negatives[flat_rows] = usable
     return ap, n_negatives
@@ -115,9 +100,9 @@ def average_precision_among_all(units, codes, starts, counts, block_rows: int = 
             rows_b = slice(b, b_end)
             similarity = units[rows_a] @ units[rows_b].T
             _exclude_own_group(similarity, a, b, b_end, codes, starts, counts)
-            negatives_above[rows_a] += _count_at_least(similarity, thresholds[rows_a])
+            negatives_above[rows_a] += count_at_least(similarity, thresholds[rows_a])
             if b != a:
-                negatives_above[rows_b] += _count_at_least(similarity.T, thresholds[rows_b])
+                negatives_above[rows_b] += count_at_least(similarity.T, thresholds[rows_b])
     with np.errstate(invalid="ignore"):
         precision = positives_above / (positives_above + negatives_above)
     ap = np.full(n, np.nan)
@@ -150,7 +135,7 @@ def _exclude_own_group(similarity, a, b, b_end, codes, starts, counts) -> None:
     similarity[rows[inside], columns[inside] - b] = EXCLUDED
 
 
-def _count_at_least(similarity, thresholds) -> np.ndarray:
+def count_at_least(similarity, thresholds) -> np.ndarray:
     """For each row, how many entries reach each of its thresholds (rows x thresholds)."""
     out = np.zeros(thresholds.shape)
     for j in range(thresholds.shape[1]):
@@ -161,6 +146,3 @@ def _count_at_least(similarity, thresholds) -> np.ndarray:
             out[live, j] = np.count_nonzero(similarity[live] >= thresholds[live, j:j + 1], axis=1)
     return out
 
-
-# the name earlier versions used
-replicate_average_precision = average_precision_of_groups

@@ -143,3 +143,31 @@ def draws_mean_correlation(units: np.ndarray, rows: np.ndarray) -> np.ndarray:
     k = rows.shape[1]
     sums = units[rows].sum(axis=1, dtype=float)
     return (np.einsum("ij,ij->i", sums, sums) - k) / (k * (k - 1.0))
+
+
+SIMILARITIES = ("pearson", "cosine", "spearman")
+
+
+def similarity_rows(values: np.ndarray, similarity: str = "pearson", ranges=None) -> np.ndarray:
+    """Rows prepared so that dot products are the chosen similarity (a degenerate row becomes NaN).
+
+    "pearson": centred and scaled to length 1 (:func:`unit_rows`); "cosine":
+    scaled to length 1, not centred; "spearman": ranks within the row (ties
+    averaged), then as Pearson.
+    """
+    if similarity == "pearson":
+        return unit_rows(values, ranges=ranges)
+    if similarity == "spearman":
+        from scipy.stats import rankdata
+
+        ranked = rankdata(values, axis=1).astype(float)
+        ranked[~np.isfinite(values).all(axis=1)] = np.nan
+        return unit_rows(ranked)
+    if similarity == "cosine":
+        out = values.astype(float, copy=True)
+        peak = np.abs(out).max(axis=1, initial=0.0) if out.shape[1] else np.zeros(len(out))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out /= np.where(peak > 0, peak, np.nan)[:, None]
+            out /= np.sqrt(np.einsum("ij,ij->i", out, out))[:, None]
+        return out
+    raise ValueError(f"unknown similarity {similarity!r}; choose one of: {', '.join(SIMILARITIES)}")

@@ -7,7 +7,7 @@ import numpy as np
 
 
 def test_distinct_draws_are_distinct_in_both_regimes():
-    from rosetta_stats.stats.kernels.sampling import distinct_draws
+    from rosetta_stats.stats.core.resampling import distinct_draws
 
     rng = np.random.default_rng(0)
     for n, k in ((1000, 5), (100, 86), (10, 10)):

@@ -26,8 +26,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LassoCV
 from sklearn.model_selection import KFold
 
-from .kernels.lasso_path import lasso_fits, lasso_path_columns, path_seeds
-from .kernels.unpenalised_sweep import cholesky_or_none, unpenalised_descent
+from ..kernels.lasso_path import lasso_fits, lasso_path_columns, path_seeds
+from ..kernels.unpenalised_sweep import cholesky_or_none, unpenalised_descent
 
 PAPER_LASSO_ALPHAS = tuple(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))
 MAX_ITER, TOL, INNER_FOLDS = 1000, 1e-4, 5

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .registry import get_dataset
-from .simulate_cells import cell_feature_names, well_name
+from ..data.registry import get_dataset
+from .cells import cell_feature_names, well_name
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ class SimulatedPair:
 
     def to_profiles(self):
         """Replicate-level (cp, ge) Profiles, keyed and control-marked as the loaders do it."""
-        from .controls import resolve_controls
-        from .profiles import Profiles
+        from ..common.matching import resolve_controls
+        from ..data.profiles import Profiles
 
         ds = get_dataset(self.style)
         out = []

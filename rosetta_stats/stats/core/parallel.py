@@ -17,7 +17,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from ..common.errors import RosettaError
+from ...common.errors import RosettaError
 
 
 class ClusterError(RosettaError, RuntimeError):

@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 import rosetta_stats as rs
-from rosetta_stats.stats.average_precision import mean_average_precision
+from rosetta_stats.stats.retrieval.map import mean_average_precision
 
 
 @pytest.fixture()
@@ -106,6 +106,11 @@ def test_few_replicates_and_controls_are_said_to_limit_p_values():
     assert any("10 perturbation(s) with 2 replicates cannot reach p < 0.05" in n for n in result.notes)
     p0 = result.table.set_index("perturbation").loc["p0"]
     assert p0["mean_average_precision"] == 1.0
+    # the rank null: one positive among 4 candidates, 4 rankings, a perfect one has p = 1/4 exactly
+    assert p0["p_value"] == 0.25 and p0["p_exact"]
+    result = mean_average_precision(frame, "pert", list(frame.columns[:8]), controls={"pert": "DMSO"},
+                                    n_null=2000, seed=0, null="random_sets")
+    p0 = result.table.set_index("perturbation").loc["p0"]
     # independent twin of the null: every pair of wells from two different perturbations, scored by sklearn
     wells = frame[frame["pert"] != "DMSO"].reset_index(drop=True)
     values = wells[frame.columns[:8]].to_numpy()
@@ -120,10 +125,11 @@ def test_few_replicates_and_controls_are_said_to_limit_p_values():
         perfect.append(np.mean(aps) >= 1 - 1e-12)
     expected = (1 + 2000 * np.mean(perfect)) / 2001
     assert p0["p_value"] == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / 2000))
-    # the copairs-style null treats the two queries as independent: (1/4)^2
-    per_query = mean_average_precision(frame, "pert", list(frame.columns[:8]), controls={"pert": "DMSO"},
-                                       n_null=2000, seed=0, null="per_query")
-    assert per_query.table.set_index("perturbation").loc["p0", "p_value"] == pytest.approx(1 / 16, abs=0.015)
+    # the old per_query null (two independent rankings, (1/4)^2) is gone: its name gives the rank null
+    with pytest.warns(DeprecationWarning, match="per_query"):
+        per_query = mean_average_precision(frame, "pert", list(frame.columns[:8]), controls={"pert": "DMSO"},
+                                           n_null=2000, seed=0, null="per_query")
+    assert per_query.table.set_index("perturbation").loc["p0", "p_value"] == 0.25
 
 
 def test_ties_are_ranked_as_sklearn_ranks_them():
@@ -152,7 +158,7 @@ def test_ties_are_ranked_as_sklearn_ranks_them():
 
 def test_a_null_set_is_scored_as_a_real_group_against_other_perturbations():
     """Brute force with sklearn: each member retrieves the others; every member's perturbation is left out."""
-    from rosetta_stats.stats.average_precision import _null_block
+    from rosetta_stats.stats.retrieval.map import _null_block
     from rosetta_stats.stats.kernels.similarity import unit_rows
 
     rng = np.random.default_rng(12)

@@ -33,10 +33,10 @@ import pandas as pd
 
 from ..common.atomic_files import atomic_path
 from ..common.validation import check_choice
-from .controls import NEGCON
-from .keys import format_dose
-from .registry import RELEASES, get_dataset
-from .simulate_paired import gene_names, simulate_paired
+from ..common.matching import NEGCON
+from ..data.keys import format_dose
+from ..data.registry import RELEASES, get_dataset
+from .paired import gene_names, simulate_paired
 
 LINCS_DOSES = (0.0411523, 0.123457, 0.37037, 1.11111, 3.33333, 10.0, 20.0)
 CDRP_DOSES = (1.25, 3.33, 10.0)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..data.pairing import PairedProfiles, pair
-from ..data.profiles import Profiles
-from ..data.read import COMPOUND_COLUMN
+from ...data.pairing import PairedProfiles, pair
+from ...data.profiles import Profiles
+from ...data.read import COMPOUND_COLUMN
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,10 @@ class PairedMatrices:
     groups: np.ndarray
     n_controls_dropped: int
     notes: tuple[str, ...] = ()
+    cp_annotations: pd.DataFrame | None = None  # index: feature; compartment, group, channel, category
+    ge_annotations: pd.DataFrame | None = None  # index: gene; symbol, paper_gene
+    inputs: tuple = ()
+    paired: PairedProfiles | None = None
 
 
 def _as_profiles(side, modality: str, key: str | None) -> Profiles:
@@ -35,8 +39,17 @@ def _as_profiles(side, modality: str, key: str | None) -> Profiles:
     raise ValueError(f"expected Profiles, a DataFrame or PairedProfiles for {modality}; got {type(side).__name__}")
 
 
+def as_paired(cp, ge=None, key: str | None = None) -> PairedProfiles:
+    """A PairedProfiles as given, or made once from two sides keyed by ``key``."""
+    if isinstance(cp, PairedProfiles):
+        if ge is not None:
+            raise ValueError("give a PairedProfiles alone, or two sides (cp, ge) with key=...")
+        return cp
+    return pair(_as_profiles(cp, "cp", key), _as_profiles(ge, "ge", key), key=key or "perturbation")
+
+
 def paired_matrices(cp, ge=None, key: str | None = None, groups=None,
-                    drop_controls: bool = True) -> PairedMatrices:
+                    include_controls: bool = False) -> PairedMatrices:
     """Align treatment-level CP and GE profiles on their perturbation key.
 
     ``cp`` may be a :class:`PairedProfiles` (then ``ge`` is None), or ``cp`` and
@@ -44,13 +57,10 @@ def paired_matrices(cp, ge=None, key: str | None = None, groups=None,
     is a column of the CP side (e.g. the compound, when doses are rows) or a
     Series indexed by the key; by default the ``compound`` column when the
     profiles have one (the loaders add it), else every perturbation is its own group. Negative controls
-    are dropped unless ``drop_controls=False``.
+    are dropped unless ``include_controls=True``.
     """
-    if isinstance(cp, PairedProfiles):
-        paired = cp
-    else:
-        paired = pair(_as_profiles(cp, "cp", key), _as_profiles(ge, "ge", key), key=key or "perturbation")
-    keep = ~paired.cp.controls if drop_controls else np.ones(len(paired.cp), dtype=bool)
+    paired = as_paired(cp, ge, key)
+    keep = np.ones(len(paired.cp), dtype=bool) if include_controls else ~(paired.cp.controls | paired.ge.controls)
     data_cp, data_ge = paired.cp.data[keep], paired.ge.data[keep]
     cp_names, ge_names = list(paired.cp.features), list(paired.ge.features)
     x = data_cp[cp_names].to_numpy(dtype=float)
@@ -84,5 +94,6 @@ def paired_matrices(cp, ge=None, key: str | None = None, groups=None,
                          "a plain array would be matched by row position, which pairing may have reordered")
     if len(x) < 3:
         raise ValueError(f"only {len(x)} paired perturbation(s); need at least 3")
-    return PairedMatrices(x, y, cp_names, ge_names, keys.to_numpy(),
-                          pd.factorize(group_values)[0], int((~keep).sum()), tuple(notes))
+    return PairedMatrices(x, y, cp_names, ge_names, keys.to_numpy(), pd.factorize(group_values)[0],
+                          int((~keep).sum()), tuple(notes), paired.cp.feature_annotations,
+                          paired.ge.feature_annotations, paired.sources, paired)

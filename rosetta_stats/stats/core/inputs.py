@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..common.validation import as_name_list, check_columns, check_numeric_features
-from ..data.profiles import Profiles
-from .kernels.similarity import degenerate_rows
+from ...common.validation import as_name_list, check_columns, check_numeric_features
+from ...data.profiles import Profiles
+from ..kernels.similarity import degenerate_rows
 
 
 def profile_inputs(profiles_or_frame, perturbation, features):

@@ -1,0 +1,1 @@
+"""Simulators: single cells, paired profiles, and files laid out like the Rosetta release."""

@@ -1,0 +1,1 @@
+"""The machinery every statistic shares: inputs, resampling, multiple testing, parallel blocks."""

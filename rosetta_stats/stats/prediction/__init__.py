@@ -1,0 +1,1 @@
+"""Prediction across modalities: gene/feature predictability, its models (lasso_cv), MoA prediction."""

@@ -1,0 +1,1 @@
+"""Retrieval: mean average precision under declared positives and negatives, and across modalities."""
