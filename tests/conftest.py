@@ -41,3 +41,15 @@ def lincs_plate_path():
 @pytest.fixture(scope="session")
 def taorf_l1k_path():
     return shared_file("data/taorf_l1k_replicate_level.csv.gz")
+
+
+R_MODULES = ("tests/bridge/", "tests/results/", "tests/test_readme.py", "tests/test_vignettes.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """``r``: a test that needs R (it asks for the R session, or lives where everything does); ``slow`` is
+    set in the modules themselves. ``make test-fast`` runs ``-m "not slow"``."""
+    for item in items:
+        where = item.nodeid.replace("\\", "/")
+        if "r_session" in getattr(item, "fixturenames", ()) or where.startswith(R_MODULES):
+            item.add_marker(pytest.mark.r)

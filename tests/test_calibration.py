@@ -20,6 +20,8 @@ import pytest
 import rosetta_stats as rs
 from rosetta_stats.stats.prediction.predictability import pcr_f_test
 
+pytestmark = pytest.mark.slow
+
 ALPHA = 0.05
 Q = 0.1
 

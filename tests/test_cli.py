@@ -46,6 +46,7 @@ def test_misspelled_column_exits_2_and_writes_nothing(cells, tmp_path, capsys):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_report_demo_on_the_command_line(tmp_path, capsys):
     assert main(["--quiet", "report", "--demo", "--out", str(tmp_path / "demo")]) == 0
     assert f"report written to {tmp_path / 'demo'}/report.md" in capsys.readouterr().out

@@ -11,7 +11,7 @@ import rosetta_stats as rs
 
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.usefixtures("r_session")
+pytestmark = [pytest.mark.usefixtures("r_session"), pytest.mark.slow]
 
 
 def blocks(language: str) -> list[str]:

@@ -14,7 +14,7 @@ import rosetta_stats as rs
 
 from tests.conftest import REPO, SHARED, shared_file
 
-pytestmark = pytest.mark.usefixtures("r_session")
+pytestmark = [pytest.mark.usefixtures("r_session"), pytest.mark.slow]
 
 
 def run_vignette(name, *args):

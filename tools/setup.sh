@@ -22,11 +22,13 @@ APT_PACKAGES=(
   r-cran-rmarkdown r-cran-knitr pandoc
   python3-distributed python3-psycopg2 postgresql libpq-dev
   r-cran-bit64 r-cran-blob r-cran-hms r-cran-lubridate r-cran-rcpp r-cran-plogr
+  r-bioc-org.hs.eg.db r-bioc-go.db r-bioc-limma r-cran-reticulate python3-anndata
 )
 CRAN_PACKAGES=(cytominer RPostgres nanoparquet)
 # what only the tests and the server-side features need
 TEST_ONLY=(python3-pytest python3-hypothesis python3-distributed python3-psycopg2 postgresql libpq-dev
-           r-cran-testthat r-cran-withr r-cran-rmarkdown r-cran-knitr pandoc RPostgres nanoparquet)
+           r-cran-testthat r-cran-withr r-cran-rmarkdown r-cran-knitr pandoc RPostgres nanoparquet
+           r-bioc-org.hs.eg.db r-bioc-go.db)
 if [[ "$PROFILE" == "demo" ]]; then
   keep=()
   for p in "${APT_PACKAGES[@]}"; do [[ " ${TEST_ONLY[*]} " == *" $p "* ]] || keep+=("$p"); done

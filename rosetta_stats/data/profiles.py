@@ -96,7 +96,7 @@ class Profiles:
     @property
     def controls(self) -> np.ndarray:
         """Boolean mask of negative-control rows (by ``control_rule``, else ``control_type == "negcon"``)."""
-        if self.control_rule is not None and self.control_rule.column in self.data.columns:
+        if self.control_rule is not None and all(c in self.data.columns for c in self.control_rule.columns):
             return self.control_rule.mask(self.data)
         if CONTROL_COLUMN not in self.data.columns:
             return np.zeros(len(self.data), dtype=bool)

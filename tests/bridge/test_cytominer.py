@@ -164,6 +164,7 @@ def test_normalize_real_lincs_plate_to_dmso(lincs_plate_path):
     np.testing.assert_allclose(dmso.mean().to_numpy(), 0, atol=1e-10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", ["variance_threshold", "correlation_threshold", "drop_na_columns"])
 def test_select_features_equals_cytominer(lincs_plate_path, operation):
     plate = pd.read_csv(lincs_plate_path)

@@ -48,6 +48,7 @@ def direct_r(htqc, level: str) -> pd.DataFrame:
     """)
 
 
+@pytest.mark.slow
 def test_every_level_equals_cytominer_run_directly(htqc):
     database = rs.cellprofiler_database(htqc)
     ours = rs.profile_plate(database, strata=("Metadata_Barcode", "Metadata_Well"), features=FEATURES,
@@ -92,6 +93,7 @@ def test_platemaps_are_matched_by_well_and_a_stranger_is_named(htqc):
                          strata=("Metadata_Barcode", "Metadata_Well"), features=FEATURES[:2])
 
 
+@pytest.mark.slow
 def test_profile_command_writes_the_three_levels(htqc, tmp_path):
     from rosetta_stats.cli import main
 

@@ -14,7 +14,7 @@ import rosetta_stats as rs
 
 from tests.helpers.postgres_server import PrivateServer, server_binaries
 
-pytestmark = pytest.mark.usefixtures("r_session")
+pytestmark = [pytest.mark.usefixtures("r_session"), pytest.mark.slow]
 pytest.importorskip("psycopg2", reason="python3-psycopg2 is not installed")
 
 

@@ -43,6 +43,7 @@ def _org_hs(entrez, names):
             {k: set(v) for k, v in found["ids_of"].items()})
 
 
+@pytest.mark.slow
 def test_every_landmark_symbol_agrees_with_org_hs_eg_db_and_the_lincs_names():
     """Independent truth: each landmark's Entrez id gives its symbol in org.Hs.eg.db, and the LINCS landmark names
     (the CMEA file's columns, written by others) resolve to exactly our 978 genes."""

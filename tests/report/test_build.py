@@ -12,6 +12,7 @@ from rosetta_stats.report.build import FIGURES, TABLES
 pytestmark = pytest.mark.usefixtures("r_session")
 
 
+@pytest.mark.slow
 def test_demo_report_folder(tmp_path):
     report = rosetta_stats.report.build.demo_report(tmp_path / "report", progress=False)
     folder = report.out_dir

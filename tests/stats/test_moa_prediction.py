@@ -39,6 +39,7 @@ def result():
                              n_splits=4, seed=0)
 
 
+@pytest.mark.slow
 def test_fusion_beats_each_modality_and_everything_beats_chance(result):
     means = result.mean_f1().set_index(["model", "modality"])["mean"]
     cp, ge = means[("logistic", "cp")], means[("logistic", "ge")]
@@ -76,6 +77,7 @@ def test_too_few_compounds_per_moa_is_named():
         rs.moa_prediction(cp, ge, key="pert", moa="Metadata_moa", models="logistic", n_splits=4)
 
 
+@pytest.mark.slow
 def test_moa_command_writes_a_results_folder_with_the_figure(tmp_path, capsys):
     from rosetta_stats.cli import main
 
@@ -89,3 +91,15 @@ def test_moa_command_writes_a_results_folder_with_the_figure(tmp_path, capsys):
     assert set(tables) == {"moa_prediction", "moa_per_class_f1", "moa_comparisons"}
     assert (tmp_path / "moa" / "moa_f1.png").stat().st_size > 1000
     assert "early_fusion" in set(tables["moa_prediction"]["modality"])
+
+
+def test_no_compound_is_split_across_folds():
+    cp, _ = complementary(seed=2, doses=3)
+    profiles = rs.Profiles.from_frame(cp, "cp", perturbation="pert")
+    result = rs.moa_prediction(profiles, moa="Metadata_moa", groups="compound", modalities=("cp",),
+                               models=("logistic",), n_splits=4, n_permutations=10)
+    compounds = result.extras["groups"]
+    assert len(set(compounds)) == 48
+    for train, test in result.extras["folds"]:
+        assert not set(compounds[train]) & set(compounds[test])  # every dose of a compound in one fold
+    assert result.estimates["mean_macro_f1_logistic_cp"] > result.chance

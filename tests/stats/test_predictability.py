@@ -277,3 +277,58 @@ def test_mlp_grid_equals_the_papers_per_gene_grid_search(small, monkeypatch):
                 search = GridSearchCV(base, grid, cv=4).fit(x[train], y[train, j])
                 scores.append(search.best_estimator_.score(x[test], y[test, j]))
         assert result.table.set_index("gene").loc[gene, "r2"] == pytest.approx(np.median(scores), abs=1e-6)
+
+
+def test_exact_group_permutation_p_values_equal_an_enumeration_by_hand():
+    """Four compounds of three doses: 4! group arrangements, enumerated; Lasso(alpha=0.1) refitted by sklearn."""
+    import itertools
+
+    rng = np.random.default_rng(21)
+    groups = np.repeat([f"c{i}" for i in range(4)], 3)
+    x = rng.normal(size=(12, 5))
+    y = np.column_stack([x[:, 0] + 0.5 * rng.normal(size=12), rng.normal(size=12)])
+    cp = pd.DataFrame(x, columns=[f"Cells_{i}" for i in range(5)]).assign(key=[f"k{i:02d}" for i in range(12)],
+                                                                        compound=groups)
+    ge = pd.DataFrame(y, columns=["1_at", "2_at"]).assign(key=[f"k{i:02d}" for i in range(12)])
+    result = gene_predictability(cp, ge, key="key", model="lasso", n_splits=2, groups="compound",
+                                 n_permutations=100, seed=0)
+    assert result.settings["n_permutations"] == 24
+    assert any("exact" in n for n in result.notes)
+    zx, zy = (x - x.mean(0)) / x.std(0), (y - y.mean(0)) / y.std(0)
+    folds = list(GroupKFold(2).split(zx, groups=groups))
+
+    def r2(column):
+        fold_r2 = []
+        for train, test in folds:
+            fit = Lasso(alpha=0.1, max_iter=10_000).fit(zx[train], column[train])
+            residual = column[test] - fit.predict(zx[test])
+            fold_r2.append(1 - residual @ residual / ((column[test] - column[test].mean()) ** 2).sum())
+        return np.mean(fold_r2)
+
+    for j in range(2):
+        observed = r2(zy[:, j])
+        null = [r2(zy[np.concatenate([np.flatnonzero(groups == f"c{g}") for g in order]), j])
+                for order in itertools.permutations(range(4))]
+        assert result.table["r2"].iloc[j] == pytest.approx(observed, abs=1e-9)
+        assert result.table["p_value"].iloc[j] == pytest.approx(np.mean(np.asarray(null) >= observed - 1e-12),
+                                                                abs=1e-12)
+
+
+def test_the_papers_one_shuffle_null_is_lasso_on_each_gene_shuffled_alone(small):
+    """pred_models.py scored the shuffled run with Lasso(alpha=0.1, max_iter=1000), each gene shuffled by itself
+    (``y.sample(frac=1)`` gene by gene): an sklearn twin with the same shuffles gives the same scores."""
+    paired, _ = small
+    result = gene_predictability(paired, preset="paper", n_splits=4, seed=6)
+    assert result.settings["shuffled_model"] == "lasso"
+    x, y, m = _standardized(paired)
+    folds = list(GroupKFold(4).split(x, groups=m.groups))
+    rng = np.random.default_rng(6)  # no permutations under the preset: the shuffles are the first draws
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    for j, gene in enumerate(m.ge_names):
+        shuffled = y[rng.permutation(len(y)), j]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            scores = cross_val_score(Lasso(alpha=0.1, max_iter=1000), x, shuffled, cv=folds, scoring="r2")
+        assert result.table.set_index("gene").loc[gene, "r2_shuffled"] == pytest.approx(np.median(scores), abs=1e-9)

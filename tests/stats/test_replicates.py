@@ -203,3 +203,14 @@ def test_float32_input_gives_the_float64_numbers():
     b = replicate_reproducibility(single, "pert", features, null="paper", seed=3)
     np.testing.assert_allclose(a.table["replicate_correlation"], b.table["replicate_correlation"], atol=1e-5)
     assert abs(a.threshold - b.threshold) < 1e-5
+
+
+def test_size_matched_null_never_draws_one_perturbation_twice():
+    """Five perturbations whose two wells agree closely and differ from everyone else: a null made of wells
+    of different perturbations never reaches their correlation, so p is the smallest attainable value."""
+    rng = np.random.default_rng(8)
+    centres = rng.normal(size=(5, 30))
+    values = np.repeat(centres, 2, axis=0) + 0.01 * rng.normal(size=(10, 30))
+    frame = pd.DataFrame(values, columns=[f"Cells_{i}" for i in range(30)]).assign(pert=np.repeat(list("abcde"), 2))
+    result = replicate_reproducibility(frame, "pert", [f"Cells_{i}" for i in range(30)], n_null=300, seed=1)
+    np.testing.assert_array_equal(result.table["p_value"], np.full(5, 1 / 301))

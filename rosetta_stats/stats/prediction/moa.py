@@ -209,7 +209,8 @@ def moa_prediction(cp, ge=None, key: str | None = None, moa: str = "moa", groups
                  **{f"mean_macro_f1_{model}_{modality}": float(v) for (model, modality), v in means.items()
                     if modality != "chance"}}
     return MoaPredictionResult(table, settings, estimates, tuple(m.notes) + tuple(notes), m.inputs,
-                               tables={"moa_per_class_f1": per_class, "moa_comparisons": comparisons})
+                               tables={"moa_per_class_f1": per_class, "moa_comparisons": comparisons},
+                               extras={"folds": folds, "groups": group_codes})
 
 
 def _labels(cp, ge, m, moa: str, key: str | None) -> pd.Series:

@@ -91,6 +91,7 @@ def mean_average_precision(profiles_or_frame, perturbation: str | None = None, f
                            positives=None, reference=None, similarity: str = "pearson",
                            multilabel: str | None = None, normalized: bool = True, p_value: str = "auto",
                            hierarchical_by: str | None = None, fdr: float = 0.05, stage1: str = "simes",
+                           stage2: str = "half",
                            k=None, plate: str | None = None, preset=None) -> AveragePrecisionResult:
     """mAP of each group's queries retrieving their positives among their negatives, with p- and q-values.
 
@@ -110,7 +111,8 @@ def mean_average_precision(profiles_or_frame, perturbation: str | None = None, f
     normalized : add ``normalized_map`` (0 = random ranking, 1 = perfect)
     null, n_null, p_value : the null (see the module); "exact" enumerates even past ``n_null``
     hierarchical_by : a column grouping the groups into families (doses of a compound): two-stage FDR
-    fdr, stage1 : the level of the hierarchical calls and their first-stage combination ("simes", "bonferroni")
+    fdr, stage1, stage2 : the level of the hierarchical calls, the first stage's combination ("simes",
+        "bonferroni") and the second stage's share of the level (:func:`rosetta_stats.hierarchical_fdr`)
     k : an int or list of ints: ``precision_at_k`` and ``recall_at_k`` columns
     plate : z-score features within this plate column first (all wells of a plate, controls included)
 
@@ -186,7 +188,7 @@ def mean_average_precision(profiles_or_frame, perturbation: str | None = None, f
         raise ValueError(f"no group in {perturbation!r} has a query with both positives and negatives "
                          "(2 or more usable replicates, and negatives)")
     table = queries.group_names.copy()
-    if list(table.columns) == [perturbation] or (multilabel is None and len(positives.same) == 1):
+    if multilabel is None and len(positives.same) == 1:
         table.columns = ["perturbation"]
     table["n_replicates"] = np.bincount(queries.groups, minlength=n_groups)
     table["n_positives"], table["n_negatives"] = mean_pos, mean_neg
@@ -220,12 +222,12 @@ def mean_average_precision(profiles_or_frame, perturbation: str | None = None, f
     table["q_value"] = bh_qvalues(p)
     if hierarchical_by is not None:
         families = frame[hierarchical_by].to_numpy()[queries.rows[np.unique(queries.groups, return_index=True)[1]]]
-        stages = hierarchical_fdr(p, families, q=fdr, stage1=stage1)
+        stages = hierarchical_fdr(p, families, q=fdr, stage1=stage1, stage2=stage2)
         table[hierarchical_by] = families
         for column in ("family_p_value", "family_q_value", "within_q_value", "significant"):
             table[column if column != "significant" else "hierarchical_significant"] = stages[column].to_numpy()
-        notes.append(f"hierarchical FDR at q = {fdr:g} over {hierarchical_by}: {stage1} combination first, "
-                     "then BH within selected families at q R/m (Benjamini-Bogomolov)")
+        notes.append(f"hierarchical FDR at q = {fdr:g} over {hierarchical_by}: families by the {stage1} combination "
+                     f"and BH, then BH within the selected families ({stage2} of q; see hierarchical_fdr)")
     if negatives == "negcon":
         notes.append(f"{len(design.pool)} reference row(s) used as negatives")
     settings = {"positives": positives.describe(), "negatives": negatives if isinstance(negatives, str)

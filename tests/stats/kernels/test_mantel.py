@@ -8,6 +8,7 @@ from scipy import stats
 from rosetta_stats.stats.kernels.mantel import mantel_statistics, standardized_similarity
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["pearson", "spearman"])
 @pytest.mark.parametrize("n", [5, 40, 2100])  # 2100 takes the blocked sums
 def test_mantel_statistics_equal_correlating_permuted_triangles(method, n):
