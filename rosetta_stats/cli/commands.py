@@ -184,7 +184,7 @@ def cmd_moa(args) -> str:
     if not models:
         raise ValueError("--models names no model; give logistic, mlp or both")
     modalities = split(args.modality)
-    check_out(args, ["moa_prediction", "moa_per_class_f1", "moa_comparisons"], extra=["moa_f1.png"])
+    check_out(args, ["moa_prediction", "moa_per_class_f1", "moa_comparisons"], extra=["moa_f1.png", "moa_f1.svg"])
     if len(modalities) == 1 and modalities[0] in ("cp", "ge") and not args.dataset \
             and not (args.cp and args.ge):
         from ..data.treatment_level import treatment_level
@@ -202,7 +202,9 @@ def cmd_moa(args) -> str:
     result = moa_prediction(subject, moa=args.moa, groups=args.groups, models=models, n_splits=args.splits,
                             seed=args.seed, min_compounds=args.min_compounds, modalities=modalities,
                             progress=not args.quiet)
-    write_results({"moa_prediction": result}, args.out, extra_files={"moa_f1.png": moa_f1_bars(result.table)},
+    figure = moa_f1_bars(result.table)
+    write_results({"moa_prediction": result}, args.out,
+                  extra_files={"moa_f1.png": figure["png"], "moa_f1.svg": figure["svg"]},
                   overwrite=args.overwrite, notes=subject.notes)
     return described + "\n" + result.summary() + f"\nwritten to {args.out}"
 

@@ -1,130 +1,164 @@
-"""The end-to-end report: reproducibility, overlap, predictability, correlation, figures.
+"""The end-to-end report: reproducibility, overlap, predictability both ways, correlation, MoA, figures.
 
-``build_report(cp, ge, out_dir)`` takes replicate-level Profiles of the two
-modalities (perturbation columns set; negative controls marked), runs every
-analysis, and writes one folder through :func:`rosetta_stats.results.folders.write_results`:
-CSV + RDS tables, ``manifest.json``, PNG figures and ``report.md``.
-``demo_report`` does the same on simulated data (``rosetta-stats report --demo``).
+``build_report(cp, ge, out_dir)`` takes replicate-level (or consensus) Profiles
+of the two modalities, runs every analysis the data allow, and writes one
+folder through :func:`rosetta_stats.results.folders.write_results`: CSV + RDS
+tables, ``manifest.json``, each figure as PNG and SVG, and ``report.md``. A
+section the data cannot support (replicates of consensus profiles, MoA
+prediction without MoA labels) is skipped, and the report says why. Every
+number in the prose is read from the table it summarises
+(:mod:`rosetta_stats.report.text`).
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from . import figures as plots
+from .text import markdown
+from ..common.presets import resolve_preset
+from ..data.pairing import pair
+from ..data.profiles import Profiles
+from ..data.read import read_profiles
 from ..data.treatment_level import treatment_level
-from ..stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
-from ..common.presets import describe_differences, resolve_preset
 from ..results.folders import write_results
 from ..results.output_folder import check_output
-from ..data.pairing import pair
-from ..data.read import read_profiles
-from ..stats.reproducible_sets import reproducible_sets
-from ..stats.prediction.predictability import gene_predictability
-from ..data.profiles import Profiles
+from ..stats.category_enrichment import category_enrichment
+from ..stats.correlation import canonical_correlation, feature_gene_correlation, similarity_concordance
+from ..stats.prediction.moa import moa_prediction
+from ..stats.prediction.predictability import feature_predictability, gene_predictability
 from ..stats.replicates import replicate_reproducibility
+from ..stats.reproducible_sets import reproducible_sets
 
-FIGURES = ("replicate_correlation_cp.png", "replicate_correlation_ge.png", "reproducible_overlap.png",
-           "gene_r2_ranked.png", "top_correlations_heatmap.png", "canonical_correlations.png")
 TABLES = ("replicate_reproducibility_cp", "replicate_reproducibility_ge", "reproducible_overlap",
-          "single_gene_predictability", "feature_gene_correlation", "canonical_correlation")
+          "single_gene_predictability", "single_feature_predictability", "feature_category_enrichment",
+          "feature_gene_correlation", "canonical_correlation", "moa_prediction", "moa_per_class_f1",
+          "moa_comparisons")
+FIGURES = ("replicate_correlation_cp", "replicate_correlation_ge", "reproducible_overlap", "gene_r2_ranked",
+           "feature_r2_ranked", "feature_categories", "top_correlations_heatmap", "canonical_correlations",
+           "moa_f1")
 
 
 @dataclass(frozen=True)
 class Report:
     out_dir: Path
     text: str
+    results: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)  # section -> why it was not run
+
+
+def _replicates(profiles: Profiles, label: str, n_null: int, seed: int, preset, skipped: dict):
+    """The modality's replicate result, or None (and why) when it has no replicates."""
+    counts = profiles.data[profiles.perturbation][~profiles.controls].value_counts()
+    if not (counts >= 2).any():
+        skipped[f"replicates_{label}"] = (f"{'Cell Painting' if label == 'cp' else 'L1000'} has one row per "
+                                          "perturbation (consensus profiles): there are no replicates to compare")
+        return None
+    return replicate_reproducibility(profiles, n_null=n_null, seed=seed, preset=preset)
+
+
+def _moa(paired, moa: str | None, seed: int, skipped: dict):
+    column = moa or next((c for c in ("Metadata_moa", "moa") if c in paired.cp.data.columns
+                          or c in paired.ge.data.columns), None)
+    if column is None:
+        skipped["moa"] = "no MoA column (Metadata_moa or moa) on either side"
+        return None
+    try:
+        return moa_prediction(paired, moa=column, models=("logistic",), seed=seed, n_permutations=200)
+    except ValueError as exc:
+        skipped["moa"] = str(exc)
+        return None
 
 
 def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null: int = 1000,
                  n_permutations: int | None = None, seed: int = 0, model: str | None = None, inputs=(),
                  progress: bool = True, preface: str = "", overwrite: bool = False,
-                 preset: str | None = None) -> Report:
-    """Run every analysis on replicate-level CP and GE profiles and write the report folder.
+                 preset=None, moa: str | None = None) -> Report:
+    """Run every analysis the profiles support and write the report folder.
 
     The output folder is checked before any work starts (new, empty, or an
-    earlier report with ``overwrite=True``).
+    earlier report with ``overwrite=True``). ``preset`` and
+    ``n_permutations`` reach every step they apply to.
     """
-    planned = [f"{t}.{ext}" for t in TABLES for ext in ("csv", "rds")] + ["report.md", "manifest.json"]
+    planned = ([f"{t}.{ext}" for t in TABLES for ext in ("csv", "rds")]
+               + [f"{f}.{ext}" for f in FIGURES for ext in ("png", "svg")] + ["report.md", "manifest.json"])
     check_output(out_dir, planned, overwrite)
     preset = resolve_preset(preset)
-    steps = tqdm(total=6, desc="report", disable=not progress)
-    rep_cp = replicate_reproducibility(cp, n_null=n_null, seed=seed, preset=preset)
-    rep_ge = replicate_reproducibility(ge, n_null=n_null, seed=seed, preset=preset)
-    steps.update()
+    steps = tqdm(total=7, desc="report", disable=not progress)
+    skipped: dict[str, str] = {}
+
+    def step(name: str) -> None:
+        steps.set_postfix_str(name)
+        steps.update()
+
+    rep_cp = _replicates(cp, "cp", n_null, seed, preset, skipped)
+    rep_ge = _replicates(ge, "ge", n_null, seed, preset, skipped)
+    step("replicates")
     paired = pair(treatment_level(cp), treatment_level(ge), match=preset.key_match)
-    overlap = reproducible_sets(rep_cp, rep_ge, match_doses=preset.key_match != "raw",
-                                criterion=preset.overlap_criterion, alpha=0.05)
-    steps.update()
+    overlap = None
+    if rep_cp is not None and rep_ge is not None:
+        overlap = reproducible_sets(rep_cp, rep_ge, match_doses=preset.key_match != "raw",
+                                    criterion=preset.overlap_criterion, alpha=0.05)
+    else:
+        skipped["overlap"] = "needs replicates in both modalities"
+    step("pairing")
     genes = gene_predictability(paired, model=model, n_permutations=n_permutations, seed=seed,
                                 progress=progress, preset=preset)
-    steps.update()
-    all_correlations = feature_gene_correlation(paired).table
-    correlations = all_correlations.groupby("gene", sort=False).head(10).reset_index(drop=True)
+    step("gene predictability")
+    features = feature_predictability(paired, model="ridge", n_permutations=min(genes.n_permutations, 100),
+                                      seed=seed)
+    enrichment = None
+    if features.table["q_value"].notna().any():
+        selected = (features.table.set_index("feature")["q_value"] < 0.05)
+        enrichment = category_enrichment(selected)
+    else:
+        skipped["feature_categories"] = "no permutation p-values (n_permutations=0): nothing to call predictable"
+    step("feature predictability")
+    correlations = feature_gene_correlation(paired)
     cca = canonical_correlation(paired, n_permutations=min(genes.n_permutations or 100, 100), seed=seed)
     mantel = similarity_concordance(paired, n_permutations=999, seed=seed)
-    steps.update()
-    figures = {
-        "replicate_correlation_cp.png": plots.replicate_distribution(rep_cp, "Cell Painting"),
-        "replicate_correlation_ge.png": plots.replicate_distribution(rep_ge, "L1000"),
-        "reproducible_overlap.png": plots.overlap_bars(overlap),
-        "gene_r2_ranked.png": plots.ranked_r2(genes.table),
-        "top_correlations_heatmap.png": plots.correlation_heatmap(all_correlations),
-        "canonical_correlations.png": plots.canonical_bars(cca),
-    }
-    steps.update()
-    if preset.name != "default":
-        preface += (f"Preset {preset.name!r}: where the default mode differs, and why:\n\n"
-                    + describe_differences(preset) + "\n\n")
-    text = _markdown(preface, rep_cp, rep_ge, overlap, paired, genes, correlations, cca, mantel)
-    results = dict(zip(TABLES, (rep_cp, rep_ge, overlap, genes, correlations, cca)))
-    out = write_results(results, out_dir, inputs=inputs, overwrite=overwrite,
-                        notes=paired.notes,
-                        extra_files={**figures, "report.md": text.encode()})
-    steps.update()
+    step("correlation")
+    moa_result = _moa(paired, moa, seed, skipped)
+    step("MoA prediction")
+    results = {"replicate_reproducibility_cp": rep_cp, "replicate_reproducibility_ge": rep_ge,
+               "reproducible_overlap": overlap, "single_gene_predictability": genes,
+               "single_feature_predictability": features, "feature_category_enrichment": enrichment,
+               "feature_gene_correlation": correlations, "canonical_correlation": cca,
+               "moa_prediction": moa_result}
+    results = {k: v for k, v in results.items() if v is not None}
+    figures = _figures(results, correlations, features)
+    text = markdown(preface, preset, results, paired, mantel, skipped, set(figures))
+    files = {f"{name}.{kind}": payload for name, drawing in figures.items() for kind, payload in drawing.items()}
+    written = dict(results)
+    written["feature_gene_correlation"] = correlations.table.groupby("gene", sort=False).head(10)
+    out = write_results(written, out_dir, inputs=inputs, overwrite=overwrite, notes=paired.notes,
+                        extra_files={**files, "report.md": text.encode()})
+    step("writing")
     steps.close()
-    return Report(out, text)
+    return Report(out, text, results, skipped)
 
 
-def _markdown(preface, rep_cp, rep_ge, overlap, paired, genes, correlations, cca, mantel) -> str:
-    top_genes = genes.table.nlargest(10, "r2")
-    c = overlap.counts
-    lines = [
-        "# rosetta_stats report", "",
-        *([preface, ""] if preface else []),
-        "## Replicate reproducibility", "",
-        "| modality | perturbations | threshold (null 90th pct.) | percent replicating | q < 0.05 |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for label, r in (("Cell Painting", rep_cp), ("L1000", rep_ge)):
-        lines.append(f"| {label} | {r.n_perturbations} | {r.threshold:.3f} | {r.percent_replicating:.1f}% | "
-                     f"{int((r.table['q_value'] < 0.05).sum())} |")
-    lines += ["", "![](replicate_correlation_cp.png)", "![](replicate_correlation_ge.png)", "",
-              f"Reproducible (q < 0.05) in both modalities: {c['both']}; only Cell Painting: {c['only_cp']}; "
-              f"only L1000: {c['only_ge']}; neither: {c['neither']}.", "", "![](reproducible_overlap.png)", "",
-              "## Pairing", "", "```", paired.summary(), "```", "",
-              "## Single-gene predictability", "",
-              f"{len(paired.cp)} paired perturbations; {genes.model} with {genes.n_splits}-fold grouped "
-              f"cross-validation and {genes.n_permutations} permutations. Median R^2 "
-              f"{genes.table['r2'].median():.3f}; {int((genes.table['q_value'] < 0.05).sum())} of "
-              f"{len(genes.table)} genes predictable at q < 0.05.", "",
-              "| gene | R^2 | q |", "| --- | --- | --- |",
-              *[f"| {g} | {r:.3f} | {q:.3g} |" for g, r, q in zip(top_genes["gene"], top_genes["r2"], top_genes["q_value"])],
-              "", "![](gene_r2_ranked.png)", "",
-              "## How the modalities relate", "",
-              f"Strongest feature x gene correlation: {correlations['feature'].iloc[0]} with "
-              f"{correlations['gene'].iloc[0]}, r = {correlations['r'].iloc[0]:.3f}. "
-              f"{mantel.summary()}.", "",
-              "![](top_correlations_heatmap.png)", "",
-              "Held-out canonical correlations: " + ", ".join(
-                  f"{v:.3f} (p = {p:.3g})" for v, p in zip(cca.table["heldout_correlation"], cca.table["p_value"])),
-              "", "![](canonical_correlations.png)", "",
-              "Every table is in this folder as CSV and RDS; `manifest.json` records the parameters. "
-              "In R: `rosettabridge::read_results(\"<this folder>\")`.", ""]
-    return "\n".join(lines)
+def _figures(results: dict, correlations, features) -> dict[str, dict[str, bytes]]:
+    out = {}
+    for label, title in (("cp", "Cell Painting"), ("ge", "L1000")):
+        if f"replicate_reproducibility_{label}" in results:
+            out[f"replicate_correlation_{label}"] = plots.replicate_distribution(
+                results[f"replicate_reproducibility_{label}"], title)
+    if "reproducible_overlap" in results:
+        out["reproducible_overlap"] = plots.overlap_bars(results["reproducible_overlap"])
+    out["gene_r2_ranked"] = plots.ranked_r2(results["single_gene_predictability"].table)
+    out["feature_r2_ranked"] = plots.ranked_r2(features.table, label="feature", n_labels=5,
+                                               title="How well the genes predict each morphology feature")
+    if "feature_category_enrichment" in results:
+        out["feature_categories"] = plots.category_bars(results["feature_category_enrichment"].table)
+    out["top_correlations_heatmap"] = plots.correlation_heatmap(correlations.table)
+    out["canonical_correlations"] = plots.canonical_bars(results["canonical_correlation"])
+    if "moa_prediction" in results:
+        out["moa_f1"] = plots.moa_f1_bars(results["moa_prediction"].table)
+    return out
 
 
 def demo_report(out_dir, seed: int = 0, progress: bool = True, overwrite: bool = False, preset=None,
@@ -147,11 +181,13 @@ def demo_report(out_dir, seed: int = 0, progress: bool = True, overwrite: bool =
 
 
 def dataset_report(dataset: str, root, out_dir, release: str = "csv", level: str | None = None,
-                   cp_controls=None, ge_controls=None, preset: str | None = None, **options) -> Report:
+                   cp_controls=None, ge_controls=None, preset=None, **options) -> Report:
     """The report on a downloaded Rosetta dataset (keys, controls and plates from the registry)."""
     from ..data.read import load_profiles
 
-    cleaning = {"per_plate": True} if resolve_preset(preset).per_plate else {}
+    chosen = resolve_preset(preset)
+    cleaning = {"per_plate": True} if chosen.per_plate else {}
+    level = chosen.pick(level, "cp_level") if release == "csv" else level
     cp = load_profiles(dataset, "cp", level, root, release=release, controls=cp_controls, **cleaning)
     ge = load_profiles(dataset, "ge", None, root, release=release, controls=ge_controls, **cleaning)
     preface = f"Rosetta dataset {dataset} ({release} release).\n\n"
@@ -160,7 +196,7 @@ def dataset_report(dataset: str, root, out_dir, release: str = "csv", level: str
 
 def file_report(cp_path, ge_path, cp_perturbation: str, ge_perturbation: str, out_dir, cp_controls=None,
                 ge_controls=None, clean: bool = True, **options) -> Report:
-    """The report on two profile files (replicate level)."""
+    """The report on two profile files (replicate level or consensus)."""
     cp = read_profiles(cp_path, "cp", cp_perturbation, controls=cp_controls, clean=clean)
     ge = read_profiles(ge_path, "ge", ge_perturbation, controls=ge_controls, clean=clean)
     return build_report(cp, ge, out_dir, **options)

@@ -1,4 +1,9 @@
-"""Figures of the report (matplotlib, Agg backend); each returns PNG bytes."""
+"""Figures of the report (matplotlib, Agg backend): each returns a PNG and an SVG of the same drawing.
+
+Genes are shown by symbol, colour scales are fitted to the data (symmetric
+about 0 at the largest |r| shown), the ranked R^2 plot carries its null
+band, the highly-predictable line and the top genes' names.
+"""
 from __future__ import annotations
 
 import io
@@ -11,14 +16,22 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+def _save(fig) -> dict[str, bytes]:
+    """{"png": ..., "svg": ...} of one figure."""
+    out = {}
+    for kind in ("png", "svg"):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=kind, dpi=110, bbox_inches="tight")
+        out[kind] = buffer.getvalue()
     plt.close(fig)
-    return buffer.getvalue()
+    return out
 
 
-def replicate_distribution(result, title: str) -> bytes:
+def _png(fig) -> bytes:
+    return _save(fig)["png"]
+
+
+def replicate_distribution(result, title: str) -> dict[str, bytes]:
     """Replicate correlations of the perturbations against the null, with the threshold line."""
     fig, ax = plt.subplots(figsize=(6, 4))
     observed = result.table["replicate_correlation"].dropna()
@@ -26,17 +39,17 @@ def replicate_distribution(result, title: str) -> bytes:
     ax.hist(result.null_sample, bins=bins, density=True, alpha=0.5, color="grey", label="null (random pairs)")
     ax.hist(observed, bins=bins, density=True, alpha=0.6, color="tab:blue", label="replicates")
     ax.axvline(result.threshold, color="tab:red", linestyle="--",
-               label=f"{result.null_percentile:g}th percentile = {result.threshold:.3f}")
+               label=f"{result.settings['null_percentile']:g}th percentile = {result.threshold:.3f}")
     ax.set_xlabel("mean replicate correlation")
     ax.set_ylabel("density")
     ax.set_title(f"{title}: {result.percent_replicating:.1f}% replicating")
     ax.legend(fontsize=8)
-    return _png(fig)
+    return _save(fig)
 
 
-def overlap_bars(comparison) -> bytes:
+def overlap_bars(sets) -> dict[str, bytes]:
     """Counts of perturbations reproducible in both modalities, one, or neither."""
-    counts = comparison.counts
+    counts = sets.counts
     labels = {"both": "both", "only_cp": "only Cell Painting", "only_ge": "only L1000", "neither": "neither"}
     fig, ax = plt.subplots(figsize=(6, 3.5))
     bars = ax.bar([labels[k] for k in counts], list(counts.values()),
@@ -44,59 +57,91 @@ def overlap_bars(comparison) -> bytes:
     ax.bar_label(bars)
     ax.set_ylabel("perturbations")
     ax.set_title("Reproducible across modalities")
-    return _png(fig)
+    return _save(fig)
 
 
-def ranked_r2(table: pd.DataFrame, alpha: float = 0.05) -> bytes:
-    """Per-gene cross-validated R^2, ranked, coloured by q-value."""
+def ranked_r2(table: pd.DataFrame, alpha: float = 0.05, label: str = "symbol", n_labels: int = 10,
+              title: str = "How well morphology predicts each gene") -> dict[str, bytes]:
+    """Per-output cross-validated R^2, ranked: significant ones coloured, the null's 95th percentile as a
+    band, the paper's highly-predictable line when computed, the best outputs named."""
     ordered = table.sort_values("r2", ascending=False).reset_index(drop=True)
-    significant = ordered["q_value"] < alpha
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.scatter(ordered.index[~significant], ordered.loc[~significant, "r2"], s=6, color="grey",
+    names = ordered[label] if label in ordered.columns else ordered.iloc[:, 0]
+    significant = (ordered["q_value"] < alpha).to_numpy() if ordered["q_value"].notna().any() else \
+        np.zeros(len(ordered), bool)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    rank = np.arange(1, len(ordered) + 1)
+    if "r2_null_q95" in ordered.columns and ordered["r2_null_q95"].notna().any():
+        band = ordered["r2_null_q95"].to_numpy()
+        ax.fill_between(rank, np.minimum(band, 0), band, color="lightgrey", step="mid",
+                        label="permutation null (95th percentile)")
+    if "r2_shuffled" in ordered.columns:
+        threshold = float(np.percentile(ordered["r2_shuffled"], 99)) + 0.2
+        ax.axhline(threshold, color="tab:red", linestyle="--", linewidth=1,
+                   label=f"highly predictable (paper): {threshold:.2f}")
+    ax.scatter(rank[~significant], ordered.loc[~significant, "r2"], s=6, color="grey",
                label=f"q >= {alpha:g}")
-    ax.scatter(ordered.index[significant], ordered.loc[significant, "r2"], s=6, color="tab:green",
+    ax.scatter(rank[significant], ordered.loc[significant, "r2"], s=6, color="tab:green",
                label=f"q < {alpha:g} ({int(significant.sum())})")
+    for i in range(min(n_labels, len(ordered))):
+        ax.annotate(str(names.iloc[i]), (rank[i], ordered["r2"].iloc[i]), fontsize=7, xytext=(4, 2 - 7 * (i % 3)),
+                    textcoords="offset points")
     ax.axhline(0, color="black", linewidth=0.5)
-    ax.set_xlabel("gene rank")
+    ax.set_xlabel("rank")
     ax.set_ylabel("cross-validated R^2")
-    ax.set_title("How well morphology predicts each gene")
-    ax.legend(fontsize=8)
-    return _png(fig)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return _save(fig)
 
 
-def correlation_heatmap(table: pd.DataFrame, n: int = 20) -> bytes:
-    """Correlations among the features and genes of the strongest pairs."""
+def correlation_heatmap(table: pd.DataFrame, n: int = 20) -> dict[str, bytes]:
+    """Correlations among the features and genes of the strongest pairs (genes named by symbol)."""
     top = table.head(400)
-    genes = list(dict.fromkeys(top["gene"]))[:n]
+    gene_column = "symbol" if "symbol" in table.columns else "gene"
+    genes = list(dict.fromkeys(top[gene_column]))[:n]
     features = list(dict.fromkeys(top["feature"]))[:n]
-    grid = (table[table["gene"].isin(genes) & table["feature"].isin(features)]
-            .pivot_table(index="feature", columns="gene", values="r").reindex(index=features, columns=genes))
+    grid = (table[table[gene_column].isin(genes) & table["feature"].isin(features)]
+            .pivot_table(index="feature", columns=gene_column, values="r").reindex(index=features, columns=genes))
+    values = grid.to_numpy(dtype=float)
+    limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
     fig, ax = plt.subplots(figsize=(8, 6.5))
-    image = ax.imshow(grid.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
     ax.set_xticks(range(len(genes)), genes, rotation=90, fontsize=6)
     ax.set_yticks(range(len(features)), features, fontsize=6)
-    fig.colorbar(image, ax=ax, label="Pearson r")
+    fig.colorbar(image, ax=ax, label=f"Pearson r (scale +-{limit:.2f})")
     ax.set_title("Top feature x gene correlations")
-    return _png(fig)
+    return _save(fig)
 
 
-def canonical_bars(result) -> bytes:
+def canonical_bars(result) -> dict[str, bytes]:
     """Held-out canonical correlations against their permutation null."""
     table = result.table
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.bar(table["component"] - 0.2, table["heldout_correlation"], width=0.4,
            yerr=table["heldout_sd"], label="held-out", color="tab:blue")
     ax.bar(table["component"] + 0.2, table["null_mean"], width=0.4, label="permutation null", color="grey")
+    ax.axhline(0, color="black", linewidth=0.5)
     ax.set_xlabel("canonical component")
     ax.set_ylabel("correlation on held-out folds")
     ax.set_title("Held-out canonical correlations")
     ax.legend(fontsize=8)
-    return _png(fig)
+    return _save(fig)
 
 
-def moa_f1_bars(table: pd.DataFrame) -> bytes:
+def category_bars(table: pd.DataFrame, n: int = 15) -> dict[str, bytes]:
+    """Share of predictable features per category (the paper's Fig 3b), enriched ones marked."""
+    shown = table.sort_values("ratio", ascending=False).head(n)
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    colours = np.where(shown["q_value"] < 0.05, "tab:green", "grey")
+    ax.barh(shown.iloc[:, 0].astype(str)[::-1], shown["ratio"][::-1], color=colours[::-1])
+    ax.set_xlabel("predictable features / features in the category")
+    ax.set_title("Which feature categories carry gene information")
+    return _save(fig)
+
+
+def moa_f1_bars(table: pd.DataFrame) -> dict[str, bytes]:
     """Macro F1 per modality and model, mean and spread over folds, with the chance level (as Fig 4b)."""
-    order = ["cp", "ge", "early_fusion", "late_fusion"]
+    order = [m for m in ["cp", "ge", "early_fusion", "late_fusion"] if m in set(table["modality"])]
+    names = {"cp": "CP", "ge": "GE", "early_fusion": "early fusion", "late_fusion": "late fusion"}
     chance = table.loc[table["modality"] == "chance", "macro_f1"].mean()
     scores = table[table["modality"] != "chance"]
     models = list(dict.fromkeys(scores["model"]))
@@ -107,7 +152,7 @@ def moa_f1_bars(table: pd.DataFrame) -> bytes:
         means, sds = part.mean().reindex(order), part.std().reindex(order)
         ax.bar(np.arange(len(order)) + i * width, means, width, yerr=sds, label=model, capsize=3)
     ax.axhline(chance, color="grey", linestyle="--", label="chance")
-    ax.set_xticks(np.arange(len(order)) + width * (len(models) - 1) / 2, ["CP", "GE", "early fusion", "late fusion"])
+    ax.set_xticks(np.arange(len(order)) + width * (len(models) - 1) / 2, [names[m] for m in order])
     ax.set_ylabel("macro F1 (over folds)")
     ax.legend(frameon=False)
-    return _png(fig)
+    return _save(fig)

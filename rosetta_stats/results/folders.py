@@ -44,6 +44,7 @@ COLUMN_DESCRIPTIONS = {
     "r2_sd": "standard deviation of the fold R^2",
     "pearson_r": "Pearson correlation of out-of-fold predictions with the observed values",
     "r2_null_mean": "mean R^2 under the permutation null",
+    "r2_null_q95": "95th percentile of R^2 under the permutation null",
     "alpha": "ridge penalty chosen by generalised cross-validation (geometric mean over folds)",
     "f_test_p_value": "analytic F-test p-value of the principal-component regression on all rows",
     "r": "Pearson correlation",

@@ -34,13 +34,27 @@ def test_predictions_equal_the_per_gene_loop(noise, chosen):
     np.testing.assert_allclose(lasso_cv.lasso_cv_predict(x, y, x_test, n_jobs=2), expected, rtol=0, atol=1e-9)
 
 
-def test_more_features_than_fold_rows_falls_back_to_the_loop(monkeypatch):
-    """scikit-learn uses no Gram matrix there; the per-gene loop runs (and still equals it)."""
-    x, y, x_test = _data(40, 35, 2, 1.0)
-    called = []
-    monkeypatch.setattr(lasso_cv, "lasso_path_columns", lambda *a, **k: called.append(1))
-    np.testing.assert_allclose(lasso_cv.lasso_cv_predict(x, y, x_test), _loop(x, y, x_test)[0], atol=1e-12)
-    assert not called
+@pytest.mark.parametrize("n_features", [35, 120])
+def test_more_features_than_fold_rows_take_the_gram_route_and_equal_the_loop(n_features):
+    """scikit-learn uses no Gram matrix there; ours does, and the predictions still equal the loop's."""
+    x, y, x_test = _data(40, n_features, 4, 1.0)
+    np.testing.assert_allclose(lasso_cv.lasso_cv_predict(x, y, x_test), _loop(x, y, x_test)[0], atol=1e-9)
+
+
+def test_real_consensus_profiles_with_more_features_than_rows_equal_the_loop():
+    """CMEA: 162 CDRP compounds, 812 Cell Painting features (written by others): 8 genes against the loop."""
+    from tests.conftest import shared_file
+
+    import rosetta_stats as rs
+
+    cp = rs.read_profiles(shared_file("data/real/cdrp_cmea_cp_consensus.csv.gz"), "cp", "Metadata_broad_id")
+    ge = rs.read_profiles(shared_file("data/real/cdrp_cmea_l1000_consensus.csv.gz"), "ge", "pert_id")
+    x = cp.data[list(cp.features)].to_numpy(float)
+    y = ge.data.set_index("pert_id").loc[cp.data["Metadata_broad_id"], list(ge.features)[:8]].to_numpy(float)
+    x, y = (x - x.mean(0)) / x.std(0), (y - y.mean(0)) / y.std(0)
+    train, test = np.arange(130), np.arange(130, 162)
+    ours = lasso_cv.lasso_cv_predict(x[train], y[train], x[test])
+    np.testing.assert_allclose(ours, _loop(x[train], y[train], x[test])[0], atol=1e-9)
 
 
 def test_no_outputs_gives_an_empty_prediction():

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEFAULT_ALPHAS = tuple(np.logspace(-2, 5, 15))
+DEFAULT_ALPHAS = tuple(np.logspace(-3, 9, 25))  # at 1e9 a fit is the training mean
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,11 @@ def _gcv_table(basis: RidgeBasis, yc: np.ndarray, rotated: np.ndarray, alphas: n
     rss = np.maximum(outside[None, :], 0) + (shrink**2) @ (rotated**2)
     df = 1.0 + (s2[None, :] / (s2[None, :] + alphas[:, None])).sum(axis=1)  # + 1: the intercept
     residual_df = n - df
+    # a penalty that leaves less than one residual degree of freedom interpolates the training rows (more
+    # features than rows): GCV's ratio of two vanishing numbers is no estimate of error there, so it is not
+    # a candidate
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(residual_df[:, None] > 1e-9 * n, n * rss / residual_df[:, None] ** 2, np.inf)
+        return np.where(residual_df[:, None] >= 1.0, n * rss / residual_df[:, None] ** 2, np.inf)
 
 
 def gcv_alphas(basis: RidgeBasis, y: np.ndarray, alphas) -> tuple[np.ndarray, np.ndarray]:

@@ -62,6 +62,14 @@ def mlp_grid_fold_predictions(x, y, folds, n_jobs: int | None = None, grid: dict
     return out
 
 
+def default_mlp(seed) -> MLPRegressor:
+    """The default MLP: one small hidden layer, a strong L2 penalty and early stopping on a tenth of the
+    training rows, so that with few perturbations and many outputs it shrinks towards the mean instead of
+    fitting noise (the unregularised (100,) network gave a median R^2 of -2 on real consensus profiles)."""
+    return MLPRegressor(hidden_layer_sizes=(32,), alpha=10.0, early_stopping=True, validation_fraction=0.15,
+                        n_iter_no_change=20, max_iter=500, random_state=seed or 0)
+
+
 class Fitter:
     """Cross-validated predictions of every output column; reusable across permutations."""
 
@@ -111,8 +119,10 @@ class Fitter:
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 fit = Lasso(alpha=self.lasso_alpha, max_iter=self.lasso_max_iter).fit(self.x[train], y[train])
         else:
-            fit = MLPRegressor(hidden_layer_sizes=(100,), max_iter=500, random_state=self.seed or 0)
-            fit.fit(self.x[train], y[train])
+            fit = default_mlp(self.seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                fit.fit(self.x[train], y[train])
         return fit.predict(self.x[test]).reshape(len(test), -1)
 
 

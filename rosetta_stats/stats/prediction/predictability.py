@@ -95,6 +95,7 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
         "pearson_r": pearson_columns(y, predictions),
         "r2_null_mean": null.mean(axis=0) if n_permutations else np.nan,
         "p_value": p_values, "q_value": bh_qvalues(p_values),
+        "r2_null_q95": np.quantile(null, 0.95, axis=0) if n_permutations else np.nan,
     })
     if shuffle_once:  # the paper's null: the same cross-validation once more, outputs shuffled
         shuffled = _shuffled_scores(x, y, folds, fitter, groups, rng, aggregate, shuffled_model, seed, n_jobs)
@@ -112,6 +113,7 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
     if model == "ridge":
         table["alpha"] = np.exp(np.log(chosen).mean(axis=0))
         parameters["alpha_grid"] = [float(a) for a in alphas]
+        notes = notes + _edge_notes(chosen, np.asarray(alphas, dtype=float), name)
     if model == "pcr":
         grouped = has_groups(groups)
         table["f_test_p_value"] = pcr_f_test(group_means(x, groups) if grouped else x,
@@ -132,6 +134,20 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
     if shuffle_once:
         estimates["n_highly_predictable"] = int(table["highly_predictable"].sum())
     return PredictabilityResult(table, settings, estimates, notes, inputs)
+
+
+def _edge_notes(chosen: np.ndarray, alphas: np.ndarray, name: str) -> tuple[str, ...]:
+    """Say when GCV sat on an edge of the penalty grid (folds x outputs of chosen penalties)."""
+    notes = []
+    low = int((chosen <= alphas.min() * (1 + 1e-9)).any(axis=0).sum())
+    high = int((chosen >= alphas.max() * (1 - 1e-9)).all(axis=0).sum())
+    if low:
+        notes.append(f"{low} {name}(s) took the smallest ridge penalty ({alphas.min():g}) in some fold: GCV wanted "
+                     "less shrinkage than the grid offers; pass a wider alphas=")
+    if high:
+        notes.append(f"{high} {name}(s) took the largest ridge penalty ({alphas.max():g}) in every fold: their "
+                     "predictions are the training mean (no signal found)")
+    return tuple(notes)
 
 
 def _default_splits(cp, n_splits):
