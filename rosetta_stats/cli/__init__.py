@@ -26,6 +26,8 @@ from .commands import (  # the commands
     cmd_profile,
     cmd_replicates,
     cmd_report,
+    cmd_retrieval,
+    cmd_cross_modal,
     cmd_select,
 )
 
@@ -165,6 +167,49 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reading(p)
     _add_out(p)
     p.set_defaults(run=cmd_replicates)
+
+    p = command("retrieval", help="mAP: activity, distinctiveness, consistency, or declared positives/negatives")
+    p.add_argument("input", nargs="?", help="profiles (CSV, .csv.gz or parquet), one row per well")
+    p.add_argument("--perturbation", help="column naming the perturbation (with --dataset: the registry's)")
+    _add_dataset_arguments(p)
+    p.add_argument("--features", default="auto", help="'auto' or comma-separated prefixes")
+    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"], help="which feature columns 'auto' takes")
+    p.add_argument("--control", type=control_rule, help="COLUMN=VALUE[,VALUE]: negative controls")
+    p.add_argument("--kind", default="activity", choices=["activity", "distinctiveness", "consistency", "declared"],
+                   help="activity: against the controls; distinctiveness: against other perturbations; "
+                        "consistency: treatment profiles sharing --label; declared: the --pos/--neg rules")
+    p.add_argument("--label", default="Metadata_moa", help="consistency: the annotation column (a|b for several)")
+    p.add_argument("--plate-column", help="plate column for the plate-aware options")
+    p.add_argument("--same-plate", action="store_true", help="activity: rank only controls of the query's plate")
+    p.add_argument("--other-plates", action="store_true",
+                   help="activity: only replicates on other plates are positives; distinctiveness: only "
+                        "other plates' wells are negatives")
+    p.add_argument("--pos-same", help="declared: comma-separated columns positives share")
+    p.add_argument("--pos-different", help="declared: columns positives differ in")
+    p.add_argument("--negatives", default="rule", choices=["negcon", "others", "rule"],
+                   help="declared: the controls, every other perturbation, or the --neg rule")
+    p.add_argument("--neg-same", help="declared: columns negatives share with the query")
+    p.add_argument("--neg-different", help="declared: columns negatives differ in")
+    p.add_argument("--similarity", default="pearson", choices=["pearson", "cosine", "spearman"])
+    p.add_argument("--p-value", default="auto", choices=["auto", "exact", "sampled"],
+                   help="exact: enumerate every ranking; auto: when they are no more than --n-null")
+    p.add_argument("--hierarchical-by", help="column of families (the compound of a dose): two-stage FDR")
+    p.add_argument("--k", default="", help="comma-separated k for precision@k and recall@k")
+    p.add_argument("--n-null", type=integer(1, "--n-null"), default=1000, help="random rankings per configuration")
+    p.add_argument("--seed", type=integer(0, "--seed"), default=0, help="seed of every random step")
+    _add_reading(p)
+    _add_out(p)
+    p.set_defaults(run=cmd_retrieval)
+
+    p = command("cross-modal", help="does a CP profile find its own L1000 profile (and back) in a learned space?")
+    _add_pair_arguments(p)
+    p.add_argument("--space", default="cca", choices=["cca", "pls", "ridge"], help="the shared space")
+    p.add_argument("--components", type=integer(1, "--components"), default=10, help="dimensions of the space")
+    p.add_argument("--pcs", type=integer(1, "--pcs"), default=50, help="principal components per side (cca)")
+    p.add_argument("--splits", type=integer(2, "--splits"), default=5, help="folds (grouped)")
+    p.add_argument("--direction", default="both", choices=["cp_to_ge", "ge_to_cp", "both"])
+    p.add_argument("--groups", help="CP column whose values folds keep together (default: compound when present)")
+    p.set_defaults(run=cmd_cross_modal)
 
     p = command("predict-genes", help="single-gene predictability from morphology")
     _add_pair_arguments(p)

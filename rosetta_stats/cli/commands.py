@@ -122,6 +122,58 @@ def cmd_replicates(args) -> str:
     return "\n".join(lines + [f"written to {args.out}"])
 
 
+def cmd_retrieval(args) -> str:
+    from ..report.figures import map_vs_p
+    from ..results.folders import write_results
+    from ..stats.retrieval import framework
+    from ..stats.retrieval.map import mean_average_precision
+
+    check_out(args, ["mean_average_precision"], extra=["map_vs_p.png", "map_vs_p.svg", "summary.json"])
+    profiles = _replicate_profiles(args)
+    options = dict(n_null=args.n_null, seed=args.seed, similarity=args.similarity, k=[int(v) for v in split(args.k)]
+                   or None, hierarchical_by=args.hierarchical_by, p_value=args.p_value)
+    if args.kind == "activity":
+        result = framework.phenotypic_activity(profiles, plate=args.plate_column,
+                                               same_plate_controls=args.same_plate,
+                                               replicates_on_other_plates=args.other_plates, **options)
+    elif args.kind == "distinctiveness":
+        result = framework.phenotypic_distinctiveness(profiles, plate=args.plate_column,
+                                                      other_plates_only=args.other_plates, **options)
+    elif args.kind == "consistency":
+        from ..data.treatment_level import treatment_level
+
+        result = framework.phenotypic_consistency(treatment_level(profiles), label=args.label, **options)
+    else:
+        positives = dict(same=split(args.pos_same) or [profiles.perturbation], different=split(args.pos_different))
+        negatives = (args.negatives if args.negatives in ("negcon", "others")
+                     else dict(same=split(args.neg_same), different=split(args.neg_different)))
+        result = mean_average_precision(profiles, negatives=negatives, positives=positives, **options)
+    figure = map_vs_p(result.table)
+    write_results({"mean_average_precision": result}, args.out,
+                  extra_files={"map_vs_p.png": figure["png"], "map_vs_p.svg": figure["svg"],
+                               "summary.json": summary_json(result.summary_dict())}, overwrite=args.overwrite)
+    return result.summary() + f"\nwritten to {args.out}"
+
+
+def cmd_cross_modal(args) -> str:
+    from ..report.figures import rank_histogram
+    from ..results.folders import write_results
+    from ..stats.retrieval.cross_modal import cross_modal_retrieval
+
+    check_out(args, ["cross_modal_retrieval"], extra=["rank_histogram.png", "rank_histogram.svg", "summary.json"])
+    paired = _read_pair(args)
+    result = cross_modal_retrieval(paired, space=args.space, n_components=args.components, n_pcs=args.pcs,
+                                   groups=args.groups, n_splits=args.splits, direction=args.direction,
+                                   n_null=1000 if args.permutations is None else args.permutations,
+                                   seed=args.seed)
+    figure = rank_histogram(result.table)
+    write_results({"cross_modal_retrieval": result}, args.out,
+                  extra_files={"rank_histogram.png": figure["png"], "rank_histogram.svg": figure["svg"],
+                               "summary.json": summary_json(result.summary_dict())},
+                  overwrite=args.overwrite, notes=paired.notes)
+    return paired.summary() + "\n" + result.summary() + f"\nwritten to {args.out}"
+
+
 def _read_pair(args):
     from ..data.pairing import load_paired, read_paired
 

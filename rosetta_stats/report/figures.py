@@ -156,3 +156,35 @@ def moa_f1_bars(table: pd.DataFrame) -> dict[str, bytes]:
     ax.set_ylabel("macro F1 (over folds)")
     ax.legend(frameon=False)
     return _save(fig)
+
+
+def map_vs_p(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, bytes]:
+    """The mAP framework's standard plot: mAP against -log10 p, significant groups coloured."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    p = np.clip(table["p_value"].to_numpy(float), 1e-300, 1)
+    significant = (table["q_value"] < alpha).to_numpy()
+    ax.scatter(table["map"][~significant], -np.log10(p[~significant]), s=10, color="grey",
+               label=f"q >= {alpha:g}")
+    ax.scatter(table["map"][significant], -np.log10(p[significant]), s=10, color="tab:green",
+               label=f"q < {alpha:g} ({int(significant.sum())} of {len(table)})")
+    ax.set_xlabel("mean average precision")
+    ax.set_ylabel("-log10 p")
+    ax.set_title("Retrieval of each group")
+    ax.legend(fontsize=8)
+    return _save(fig)
+
+
+def rank_histogram(table: pd.DataFrame) -> dict[str, bytes]:
+    """Where each perturbation's true partner ranks (as a fraction of the held-out candidates), against the
+    flat line of chance, per direction."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bins = np.linspace(0, 1, 21)
+    for direction, part in table.groupby("direction"):
+        quantile = (part["rank"] - 0.5) / part["n_candidates"]
+        ax.hist(quantile, bins=bins, density=True, histtype="step", linewidth=1.5, label=direction)
+    ax.axhline(1.0, color="grey", linestyle="--", label="chance")
+    ax.set_xlabel("partner's rank / held-out candidates (0 = first)")
+    ax.set_ylabel("density")
+    ax.set_title("Cross-modal retrieval of the true partner")
+    ax.legend(fontsize=8)
+    return _save(fig)
