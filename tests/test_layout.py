@@ -25,8 +25,9 @@ STAGE_MAY_IMPORT = {
     "bridge": {"common", "bridge"},
     "simulate": {"common", "data", "bridge", "simulate"},
     "stats": {"common", "data", "stats"},
+    "analyses": {"common", "data", "stats", "analyses"},
     "results": {"common", "bridge", "results"},
-    "report": {"common", "data", "bridge", "simulate", "stats", "results", "report"},
+    "report": {"common", "data", "bridge", "simulate", "stats", "analyses", "results", "report"},
 }
 
 

@@ -135,3 +135,10 @@ def test_plate_profiles_vignette_writes_the_three_levels(tmp_path):
     augmented_features = [c for c in tables["replicate_level_cp_augmented"].columns if c.startswith(("Cells_", "Cytoplasm_", "Nuclei_"))]
     kept = [c for c in tables["replicate_level_cp_normalized_variable_selected"].columns if c in augmented_features]
     assert len(kept) + len(dropped) == len(augmented_features)  # every feature kept or dropped with a reason
+
+
+def test_fair_comparison_vignette_prints_the_three_definitions_beside_the_published_ones(tmp_path):
+    printed = run_vignette("fair_comparison.py", tmp_path / "none")
+    assert "percent replicating (ours, on these files)" in printed
+    assert "Way et al. 2022 Cell Systems" in printed and "Haghighi et al. 2022" in printed
+    assert "normalized_map" in printed and "calls:" in printed

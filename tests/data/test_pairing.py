@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import rosetta_stats as rs
@@ -38,3 +39,29 @@ def test_pair_without_overlap_and_with_replicates():
     replicate_level = rs.Profiles.from_frame(sim.cp, "cp", "Metadata_broad_sample")
     with pytest.raises(ValueError, match="treatment-level"):
         rs.pair(replicate_level, ge)
+
+
+def test_modz_consensus_equals_an_independent_computation():
+    """MODZ as L1000 defines it: weights = mean Spearman with the other replicates (floor 0.01), normalised."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(4)
+    base = rng.normal(size=30)
+    reps = np.vstack([base + 0.3 * rng.normal(size=30), base + 0.3 * rng.normal(size=30),
+                      base + 0.3 * rng.normal(size=30), -base + rng.normal(size=30)])  # one replicate disagrees
+    frame = pd.DataFrame(np.vstack([reps, rng.normal(size=(2, 30)), rng.normal(size=(1, 30))]),
+                         columns=[f"{200000 + i}_at" for i in range(30)])
+    frame["pert"] = ["a"] * 4 + ["b"] * 2 + ["c"]
+    out = rs.treatment_level(rs.Profiles.from_frame(frame, "ge", "pert"), method="modz").data.set_index("pert")
+    rho = spearmanr(reps.T).correlation
+    np.fill_diagonal(rho, np.nan)
+    weights = np.maximum(np.nanmean(rho, axis=1), 0.01)
+    weights /= weights.sum()
+    assert weights[3] < 0.01  # the disagreeing replicate sits at the floor before normalising
+    np.testing.assert_allclose(out.loc["a", frame.columns[:30]].to_numpy(float), weights @ reps, atol=1e-12)
+    np.testing.assert_allclose(out.loc["b", frame.columns[:30]].to_numpy(float),
+                               frame.iloc[4:6, :30].mean().to_numpy(), atol=1e-12)  # two replicates: equal weights
+    np.testing.assert_allclose(out.loc["c", frame.columns[:30]].to_numpy(float), frame.iloc[6, :30].to_numpy(float))
+    assert out.loc["a", "n_replicates"] == 4
+    median = rs.treatment_level(rs.Profiles.from_frame(frame, "ge", "pert"), method="median").data.set_index("pert")
+    np.testing.assert_allclose(median.loc["a", frame.columns[:30]].to_numpy(float), np.median(reps, axis=0))

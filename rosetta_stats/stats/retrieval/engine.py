@@ -58,6 +58,16 @@ class QueryScores:
     positive_similarity: np.ndarray  # queries x max positives, descending, NaN-padded
     negatives_above: np.ndarray  # queries x max positives: negatives at least as similar as each positive
 
+    def pairwise_ap(self) -> np.ndarray:
+        """Mean over a query's positives of the AP it would have with that positive alone:
+        1 / (1 + negatives at least as similar). Its mean over a group equals, in expectation, the mAP of a
+        random pair of the group's replicates, whatever the group's size."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            single = 1.0 / (1.0 + self.negatives_above)
+        single[np.isnan(self.positive_similarity)] = np.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.n_positives > 0, np.nansum(single, axis=1) / self.n_positives, np.nan)
+
     def precision_recall_at(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """precision@k and recall@k of each query (a tie is ranked against the positive)."""
         rank = np.arange(1, self.positive_similarity.shape[1] + 1) + self.negatives_above  # position of j-th

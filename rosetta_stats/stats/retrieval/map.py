@@ -92,7 +92,8 @@ def mean_average_precision(profiles_or_frame, perturbation: str | None = None, f
                            multilabel: str | None = None, normalized: bool = True, p_value: str = "auto",
                            hierarchical_by: str | None = None, fdr: float = 0.05, stage1: str = "simes",
                            stage2: str = "half",
-                           k=None, plate: str | None = None, preset=None) -> AveragePrecisionResult:
+                           k=None, plate: str | None = None, pairwise: bool = False,
+                           preset=None) -> AveragePrecisionResult:
     """mAP of each group's queries retrieving their positives among their negatives, with p- and q-values.
 
     Parameters
@@ -115,6 +116,8 @@ def mean_average_precision(profiles_or_frame, perturbation: str | None = None, f
         "bonferroni") and the second stage's share of the level (:func:`rosetta_stats.hierarchical_fdr`)
     k : an int or list of ints: ``precision_at_k`` and ``recall_at_k`` columns
     plate : z-score features within this plate column first (all wells of a plate, controls included)
+    pairwise : add ``pairwise_map`` (each positive scored alone against the negatives, averaged: the
+        expected mAP of a random pair of replicates, whatever the group's size) and its normalised form
 
     Returns
     -------
@@ -164,7 +167,7 @@ def mean_average_precision(profiles_or_frame, perturbation: str | None = None, f
         notes.append(f"left out {int((~usable).sum())} row(s) without a similarity ({', '.join(parts)})")
     if hierarchical_by is not None:
         check_columns(frame.columns, [hierarchical_by], "hierarchical_by")
-    classic = _classic(positives, negatives, multilabel, reference is not None, k_values, perturbation)
+    classic = _classic(positives, negatives, multilabel, reference is not None, k_values or pairwise, perturbation)
     if null == "random_sets" and not classic:
         raise ValueError("null='random_sets' applies to replicates of one column against negcon or others; "
                          "use null='rankings' for declared positives, references, labels or k")
@@ -201,6 +204,12 @@ def mean_average_precision(profiles_or_frame, perturbation: str | None = None, f
         with np.errstate(invalid="ignore", divide="ignore"):
             query_table["normalized_ap"] = (ap - mu0) / (1 - mu0)
         table["normalized_map"] = _group_mean(query_table["normalized_ap"].to_numpy(), queries.groups, n_groups)
+    if pairwise:
+        single = scores.pairwise_ap()
+        table["pairwise_map"] = _group_mean(single, queries.groups, n_groups)
+        mu0 = _expected_ap(np.ones_like(n_neg), n_neg + 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table["normalized_pairwise_map"] = _group_mean((single - mu0) / (1 - mu0), queries.groups, n_groups)
     for v in k_values:
         precision, recall = scores.precision_recall_at(v)
         table[f"precision_at_{v}"] = _group_mean(precision, queries.groups, n_groups)

@@ -20,11 +20,11 @@ import json
 import numpy as np
 import pandas as pd
 
-from ..data.cleaning import interpolate_down, standardize_within
-from .core.parallel import map_blocks
-from .core.resampling import distinct_draws, permutation_p_values, smallest_p_note
-from .kernels.pairwise import pairwise_quantile
-from .kernels.similarity import (
+from ...data.cleaning import interpolate_down, standardize_within
+from ..core.parallel import map_blocks
+from ..core.resampling import distinct_draws, permutation_p_values, smallest_p_note
+from ..kernels.pairwise import pairwise_quantile
+from ..kernels.similarity import (
     add_group_sums,
     draws_mean_correlation,
     first_occurrences,
@@ -32,16 +32,18 @@ from .kernels.similarity import (
     row_range,
     unit_rows,
 )
-from ..common.feature_matrix import FeatureRows
-from ..common.presets import resolve_preset
-from ..common.matching import control_mask
-from ..common.validation import check_choice, check_columns
-from ..data.profiles import Profiles
-from ..common.result import Result, json_safe, merged_inputs
-from .core.multiple_testing import bh_qvalues
-from .core.inputs import degenerate_row_mask, profile_inputs
+from ...common.feature_matrix import FeatureRows
+from ...common.presets import resolve_preset
+from ...common.matching import control_mask
+from ...common.validation import check_choice, check_columns
+from ...data.profiles import Profiles
+from ...common.result import Result, json_safe, merged_inputs
+from ..core.multiple_testing import bh_qvalues
+from ..core.inputs import degenerate_row_mask, profile_inputs
 
-NULLS = ("paper", "size_matched")
+NULLS = ("paper", "size_matched", "well_matched")
+STATISTICS = ("pearson_mean", "spearman_median")
+WELL_COLUMNS = ("Metadata_Well", "det_well", "well", "Metadata_well_position", "well_position")
 
 
 class ReplicateResult(Result):
@@ -51,9 +53,14 @@ class ReplicateResult(Result):
 
     def headline(self) -> list[str]:
         e, s = self.estimates, self.settings
-        lines = [f"{e['n_perturbations']} perturbations ({e['n_with_replicates']} with >= 2 replicates); "
-                 f"percent replicating {e['percent_replicating']:.1f}% above the null's "
-                 f"{s['null_percentile']:g}th percentile ({e['threshold']:.4f})"]
+        if s.get("statistic") == "spearman_median":
+            lines = [f"{e['n_perturbations']} perturbations ({e['n_with_replicates']} with >= 2 replicates); "
+                     f"percent replicating {e['percent_replicating']:.1f}% (median Spearman, p < 0.05 against "
+                     f"the {s['null'].replace('_', '-')} null)"]
+        else:
+            lines = [f"{e['n_perturbations']} perturbations ({e['n_with_replicates']} with >= 2 replicates); "
+                     f"percent replicating {e['percent_replicating']:.1f}% above the null's "
+                     f"{s['null_percentile']:g}th percentile ({e['threshold']:.4f})"]
         if self.table["q_value"].notna().any():
             lines.append(f"q < 0.05: {int((self.table['q_value'] < 0.05).sum())} perturbations")
         return lines
@@ -80,6 +87,10 @@ def replicate_reproducibility(
     controls=None,
     include_controls: bool | None = None,
     preset=None,
+    statistic: str | None = None,
+    well: str | None = None,
+    dose: str | None = None,
+    compound: str | None = None,
 ) -> ReplicateResult:
     """Replicate correlation per perturbation, the paper's threshold, and p/q-values.
 
@@ -100,7 +111,14 @@ def replicate_reproducibility(
         Profiles object brings its own. They are not perturbations: they are left
         out of the table, the null and percent replicating unless ``include_controls``.
     preset : "paper" scores controls like perturbations and computes the threshold only
-        (``null="paper"``), as the paper did.
+        (``null="paper"``), as the paper did; "way2022" takes Way et al.'s definitions:
+        the median pairwise Spearman correlation, the well-matched null, p < 0.05.
+    statistic : "pearson_mean" (the paper's) or "spearman_median" (Way et al.'s)
+    null : also "well_matched": profiles from the query's well positions (see ``well``)
+    well : the well-position column of the well-matched null (default: Metadata_Well,
+        det_well or well, whichever the table has)
+    dose, compound : columns for percent replicating per dose over the compounds measured at
+        every dose (``tables["by_dose"]``; Way et al.'s per-dose figures)
 
     Returns
     -------
@@ -110,7 +128,9 @@ def replicate_reproducibility(
     preset = resolve_preset(preset)
     null = preset.pick(null, "replicate_null")
     include_controls = preset.pick(include_controls, "include_controls")
+    statistic = preset.pick(statistic, "statistic")
     check_choice(null, NULLS, "null")
+    check_choice(statistic, STATISTICS, "statistic")
     if int(n_null) < 1:
         raise ValueError(f"n_null must be at least 1; got {n_null}")
     if not 0 < float(percentile) < 100:
@@ -143,6 +163,10 @@ def replicate_reproducibility(
     codes, names = pd.factorize(labels, sort=True)
     if len(names) < 2:
         raise ValueError(f"need at least 2 perturbations in {perturbation!r}; found {len(names)}")
+    if statistic == "spearman_median" or null == "well_matched":
+        kept_rows = np.flatnonzero(keep)[~bad] if bad is not None else np.flatnonzero(keep)
+        return _way2022(frame, source, codes, names, kept_rows, statistic, null, n_null, seed, well, dose,
+                        compound, notes, plate, include_controls, preset, profiles_or_frame, is_profiles)
     n_rows_per = np.bincount(codes, minlength=len(names))
     order = np.argsort(codes, kind="stable")  # rows grouped by perturbation, found through ``order``
     starts = np.r_[0, np.cumsum(n_rows_per)[:-1]]
@@ -188,13 +212,68 @@ def replicate_reproducibility(
         "q_value": bh_qvalues(p_values),
         "above_threshold": np.where(has_reps, above, False),
     })
-    settings = {"null": null, "n_null": int(n_null) if null == "size_matched" else 0,
+    settings = {"statistic": statistic, "null": null, "n_null": int(n_null) if null == "size_matched" else 0,
                  "null_percentile": float(percentile), "plate": plate, "include_controls": bool(include_controls),
                  "seed": seed, "preset": preset.name}
     estimates = {"threshold": float(threshold), "percent_replicating": percent, "n_perturbations": int(len(names)),
                  "n_with_replicates": int(has_reps.sum())}
     inputs = merged_inputs(profiles_or_frame) if is_profiles else ()
     return ReplicateResult(table, settings, estimates, tuple(notes), inputs, extras={"null_sample": null_sample})
+
+
+def _way2022(frame, source, codes, names, kept_rows, statistic, null, n_null, seed, well, dose, compound, notes,
+             plate, include_controls, preset, profiles_or_frame, is_profiles) -> ReplicateResult:
+    """The median-Spearman statistic and the well-matched null (Way et al. 2022)."""
+    from .well_matched import ALPHA, observed_statistics, per_dose, spearman_units, well_matched_p_values
+
+    if statistic != "spearman_median":
+        raise ValueError("the well-matched null goes with statistic='spearman_median' (Way et al.'s definition)")
+    matrix = source.take(slice(None)).astype(float)
+    unique = first_occurrences(matrix, codes)
+    units = spearman_units(matrix)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(names)))]
+    rows_by_group = [order[bounds[g]:bounds[g + 1]] for g in range(len(names))]
+    distinct_rows = [rows[unique[rows]] for rows in rows_by_group]
+    observed = observed_statistics(units, distinct_rows)
+    rng = np.random.default_rng(seed)
+    p = np.full(len(names), np.nan)
+    if null == "well_matched":
+        well = well or next((c for c in WELL_COLUMNS if c in frame.columns), None)
+        if well is None:
+            raise ValueError("the well-matched null needs the well column: well=... (e.g. Metadata_Well)")
+        check_columns(frame.columns, [well], "well")
+        wells = frame[well].astype(str).str.strip().str.upper().to_numpy()[kept_rows]
+        p = well_matched_p_values(units, distinct_rows, codes, wells, observed, int(n_null), rng, notes)
+        notes.append(f"well-matched null: {n_null} sets per perturbation of profiles at its well positions "
+                     f"({well}) from other perturbations")
+    elif null == "size_matched":
+        raise ValueError("the size-matched null is defined for the mean Pearson statistic; use null='well_matched'")
+    replicating = np.where(np.isnan(p), False, p < ALPHA)
+    counts = np.array([len(r) for r in rows_by_group])
+    table = pd.DataFrame({"perturbation": names, "n_replicates": counts, "replicate_correlation": observed,
+                          "p_value": p, "q_value": bh_qvalues(p), "above_threshold": replicating})
+    scored = np.isfinite(p)
+    settings = {"statistic": statistic, "null": null, "n_null": int(n_null), "well": well, "alpha": ALPHA,
+                "plate": plate, "include_controls": bool(include_controls), "seed": seed, "preset": preset.name,
+                "null_percentile": 100 * (1 - ALPHA)}
+    estimates = {"threshold": float("nan"), "percent_replicating": 100.0 * float(replicating[scored].mean())
+                 if scored.any() else float("nan"), "n_perturbations": int(len(names)),
+                 "n_with_replicates": int((np.array([len(r) for r in distinct_rows]) >= 2).sum())}
+    tables = {}
+    if dose is not None:
+        compound = compound or ("compound" if "compound" in frame.columns else None)
+        if compound is None:
+            raise ValueError("percent replicating per dose needs the compound column: compound=...")
+        check_columns(frame.columns, [dose, compound], "dose/compound")
+        first = kept_rows[order[bounds[:-1]]]
+        tables["by_dose"] = per_dose(table, frame[dose].iloc[first], frame[compound].iloc[first])
+        estimates["percent_replicating_by_dose"] = dict(zip(tables["by_dose"]["dose"].astype(str),
+                                                            tables["by_dose"]["percent_replicating"].round(2)))
+    notes.append("replicating: p < 0.05 against the null (Way et al. 2022); replicate_correlation is the median "
+                 "pairwise Spearman correlation")
+    inputs = merged_inputs(profiles_or_frame) if is_profiles else ()
+    return ReplicateResult(table, settings, estimates, tuple(notes), inputs, tables=tables)
 
 
 def _interpolate_columns(matrix: np.ndarray, features) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Analyses that combine statistics: the fair comparison of the two assays."""
