@@ -133,8 +133,11 @@ def test_plate_profiles_vignette_writes_the_three_levels(tmp_path):
     assert "854 features in Cells, Cytoplasm, Nuclei" in printed
     dropped = tables["dropped_features"]
     augmented_features = [c for c in tables["replicate_level_cp_augmented"].columns if c.startswith(("Cells_", "Cytoplasm_", "Nuclei_"))]
+    bookkeeping = dropped[~dropped["feature"].isin(augmented_features)]
+    assert len(bookkeeping) == 854 - len(augmented_features) > 0  # set aside before aggregation, with the reason
+    assert bookkeeping["feature"].str.contains("Location_|Number_Object|Parent_|Center_|Children_|ObjectNumber").all()
     kept = [c for c in tables["replicate_level_cp_normalized_variable_selected"].columns if c in augmented_features]
-    assert len(kept) + len(dropped) == len(augmented_features)  # every feature kept or dropped with a reason
+    assert len(kept) + len(dropped) == 854  # every column kept or dropped with a reason
 
 
 def test_fair_comparison_vignette_prints_the_three_definitions_beside_the_published_ones(tmp_path):

@@ -9,7 +9,7 @@
 # `MEDIAN(x)`, ... exactly as cytominer writes them -- and the statement
 # applies it to every variable: one GROUP BY over the population's own query.
 # The tests check the result against cytominer::aggregate() itself.
-aggregate_in_database <- function(population, variables, strata, operations) {
+aggregate_in_database <- function(population, variables, strata, operations, count_column = NULL) {
   con <- dbplyr::remote_con(population)
   token <- "rosetta_column_"
   quoted_token <- as.character(DBI::dbQuoteIdentifier(con, token))
@@ -26,6 +26,7 @@ aggregate_in_database <- function(population, variables, strata, operations) {
                   character(1)), " AS ", quote_id(names))
   }))
   groups <- paste(quote_id(strata), collapse = ", ")
+  if (!is.null(count_column)) outputs <- c(paste0("CAST(COUNT(*) AS INTEGER) AS ", quote_id(count_column)), outputs)
   source <- as.character(dbplyr::sql_render(population))
   statement <- paste0("SELECT ", groups, ", ", paste(outputs, collapse = ", "),
                       " FROM (", source, ") AS rosetta_population GROUP BY ", groups)

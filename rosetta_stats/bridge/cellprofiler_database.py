@@ -35,6 +35,7 @@ class CellProfilerDatabase:
     query: str = field(repr=False)
     metadata: tuple[str, ...] = field(repr=False)
     features: tuple[str, ...] = field(repr=False)
+    notes: tuple[str, ...] = field(default=(), repr=False)  # what the join kept and left out
 
     @property
     def table(self) -> str:
@@ -124,5 +125,36 @@ def cellprofiler_database(path_or_dsn: str | os.PathLike, compartments=("Cells",
         on = " AND ".join(f"c{index}.{q(k)} = c0.{q(k)}" for k in keys + ["ObjectNumber"])
         joins.append(f"JOIN {q(found[index])} AS c{index} ON {on}")
     query = f"SELECT {', '.join(select)} FROM {q(image)} AS i " + " ".join(joins)
+    notes = _cardinality(path, image, found, keys, query)
     return CellProfilerDatabase(str(path.resolve()), tuple(compartments), image, query, tuple(metadata),
-                                tuple(features))
+                                tuple(features), notes)
+
+
+def _cardinality(path: Path, image: str, compartments: list[str], keys: list[str], query: str) -> tuple[str, ...]:
+    """Check that each compartment has one row per (image, object) and that the join keeps every cell once;
+    return notes counting the objects that found no partner. A duplicate or an empty join is an error."""
+    q = quote_identifier
+    object_keys = keys + ["ObjectNumber"]
+    grouped = ", ".join(q(k) for k in object_keys)
+    notes = []
+    with contextlib.closing(sqlite3.connect(read_only_uri(path), uri=True)) as con:
+        counts = {}
+        for table in compartments:
+            duplicate = con.execute(f"SELECT {grouped}, COUNT(*) FROM {q(table)} GROUP BY {grouped} "
+                                    f"HAVING COUNT(*) > 1 LIMIT 1").fetchone()
+            if duplicate:
+                where = ", ".join(f"{k} {v}" for k, v in zip(object_keys, duplicate[:-1]))
+                raise ValueError(f"{path.name}: the {table} table has {duplicate[-1]} rows for one object ({where}); "
+                                 "a join would count that cell more than once")
+            counts[table] = con.execute(f"SELECT COUNT(*) FROM {q(table)}").fetchone()[0]
+        joined = con.execute(f"SELECT COUNT(*) FROM ({query})").fetchone()[0]
+        if joined == 0:
+            raise ValueError(f"{path.name}: joining {', '.join(compartments)} with {image} keeps no object "
+                             f"({', '.join(f'{t}: {n}' for t, n in counts.items())} rows): the ImageNumber/"
+                             "ObjectNumber keys do not match")
+    notes.append(f"joined {joined} objects from {', '.join(f'{t} ({n})' for t, n in counts.items())}")
+    for table, n in counts.items():
+        if n > joined:
+            notes.append(f"{n - joined} {table} object(s) matched no object of the other compartments or no image "
+                         "and are left out")
+    return tuple(notes)

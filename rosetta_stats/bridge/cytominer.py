@@ -170,7 +170,8 @@ def _r_filter(session: RSession, table, sample) -> Any:
 # --------------------------------------------------------------------------- public API
 
 
-def aggregate(population, variables, strata, operation: str = "mean") -> AggregateResult:
+def aggregate(population, variables, strata, operation: str = "mean",
+              object_count: str | None = "Metadata_Object_Count", min_cells: int | None = None) -> AggregateResult:
     """Aggregate rows within strata with ``cytominer::aggregate``.
 
     Parameters
@@ -185,10 +186,14 @@ def aggregate(population, variables, strata, operation: str = "mean") -> Aggrega
     operation : {"mean", "median", "min", "max", "sd"} or several joined by "+"
         With several, the output columns are suffixed (``area_mean``, ``area_sd``).
 
+    object_count : the name of the column that counts the rows of each stratum (the cells of a
+        well, counted in the database for a table); None leaves it out
+    min_cells : strata with fewer rows are dropped, with a note naming how many (needs object_count)
+
     Returns
     -------
     AggregateResult
-        ``table``: strata columns (original dtypes), then the aggregated features;
+        ``table``: strata columns (original dtypes), the object count, then the aggregated features;
         one row per stratum, sorted by the strata. As in cytominer, a NaN in a data
         frame makes its group's mean/median NaN, while SQL skips NULLs.
 
@@ -209,29 +214,40 @@ def aggregate(population, variables, strata, operation: str = "mean") -> Aggrega
         check_choice(op, AGGREGATE_OPERATIONS, "aggregate operation")
     inputs, population = _inputs(population), _population(population)
     variables = _prepare(population, variables, strata, "strata")
-    settings = {"variables": len(variables), "strata": strata, "operation": operation}
+    if min_cells is not None and object_count is None:
+        raise ValueError("min_cells needs object_count (the column that counts each stratum's rows)")
+    settings = {"variables": len(variables), "strata": strata, "operation": operation,
+                "object_count": object_count, "min_cells": min_cells}
     session = RSession.get()
-    if isinstance(population, DATABASE_TABLES):
-        result = session.call(
-            "aggregate_profiles", population=_database(session, population),
-            variables=session.ro.StrVector(variables), strata=session.ro.StrVector(strata),
-            operation=operation,
-        )
-        parts = session.frame_parts(result, [c for c in result.names if c not in strata])
-        table = plain_frame(parts).sort_values(strata, kind="stable").reset_index(drop=True)
-        return AggregateResult(table, settings, {"n_rows": len(table)}, (f"aggregated in the database ({population.table})",),
-                               inputs)
-    metadata = {s: population[s] for s in strata}
-    result = session.call(
-        "aggregate_profiles", population=_send_frame(session, population, variables, metadata),
-        variables=session.ro.StrVector(variables), strata=session.ro.StrVector(strata),
-        operation=operation,
-    )
-    parts = session.frame_parts(result, [c for c in result.names if c not in strata])
-    out = pd.DataFrame({s: back_map(population[s], parts["metadata"][s]) for s in strata})
-    out = pd.concat([out, pd.DataFrame(parts["values"], columns=parts["variables"])], axis=1)
+    notes = []
+    in_database = isinstance(population, DATABASE_TABLES)
+    source = _database(session, population) if in_database else _send_frame(
+        session, population, variables, {s: population[s] for s in strata})
+    result = session.call("aggregate_profiles", population=source, variables=session.ro.StrVector(variables),
+                          strata=session.ro.StrVector(strata), operation=operation, count_column=object_count)
+    aggregated = [c for c in result.names if c not in strata and c != object_count]
+    parts = session.frame_parts(result, aggregated)
+    if in_database:
+        out = plain_frame(parts)
+        notes.append(f"aggregated in the database ({population.table})")
+    else:
+        out = pd.DataFrame({s: back_map(population[s], parts["metadata"][s]) for s in strata})
+        if object_count:
+            out[object_count] = np.asarray(parts["metadata"][object_count]).astype(np.int64)
+        out = pd.concat([out, pd.DataFrame(parts["values"], columns=parts["variables"])], axis=1)
+    if object_count:
+        out = out[[*strata, object_count, *[c for c in out.columns if c not in strata and c != object_count]]]
     table = out.sort_values(strata, kind="stable").reset_index(drop=True)
-    return AggregateResult(table, settings, {"n_rows": len(table)}, (), inputs)
+    if min_cells is not None:
+        few = table[object_count] < int(min_cells)
+        if few.any():
+            notes.append(f"dropped {int(few.sum())} of {len(table)} strata with fewer than {min_cells} rows "
+                         f"({object_count})")
+            table = table[~few].reset_index(drop=True)
+    estimates = {"n_rows": len(table)}
+    if object_count:
+        estimates["median_object_count"] = float(table[object_count].median()) if len(table) else float("nan")
+    return AggregateResult(table, settings, estimates, tuple(notes), inputs)
 
 
 def normalize(
@@ -392,3 +408,29 @@ def _describe_sample(sample) -> str:
         return "a boolean mask"
     rules = as_control_rules(sample)
     return rules.describe() if rules is not None else str(sample)
+
+
+def whiten(population, variables, sample, regularization_param: float = 1.0) -> pd.DataFrame:
+    """PCA whitening against the ``sample`` rows with cytominer's ``transform(operation="whiten")``.
+
+    Returns the population's metadata then ``PC1`` ... ``PCd`` (cytominer's
+    names): every row centred on the sample mean and projected on the sample
+    covariance's eigenvectors, each scaled by ``(eigenvalue +
+    regularization_param) ** -0.5``.
+    """
+    population = _population(population)
+    variables = _prepare(population, variables, [], "variables")
+    session = RSession.get()
+    if isinstance(population, DATABASE_TABLES):
+        raise ValueError("whitening reads the rows into memory: give a DataFrame")
+    mask = _control_mask(population, sample)
+    metadata = {_CONTROL: np.where(mask, "yes", "no"), _ROW_ID: np.arange(len(population), dtype=float)}
+    result = session.call("whiten_profiles", population=_send_frame(session, population, variables, metadata),
+                          variables=session.ro.StrVector(variables), sample=session.named_list({_CONTROL: ["yes"]}),
+                          regularization_param=float(regularization_param))
+    names = [n for n in session.strings(result.names) if n.startswith("PC")]
+    parts = session.frame_parts(result, names)
+    rows = np.asarray(parts["metadata"][_ROW_ID]).astype(np.int64)
+    order = np.argsort(rows, kind="stable")
+    out = population.iloc[rows[order]][[c for c in population.columns if c not in variables]].reset_index(drop=True)
+    return pd.concat([out, pd.DataFrame(parts["values"][order], columns=parts["variables"])], axis=1)

@@ -262,7 +262,7 @@ def cmd_moa(args) -> str:
 
 
 def cmd_profile(args) -> str:
-    from ..bridge.plate_profiles import profile_plate
+    from ..data.plate_profiles import profile_plate
     from ..results.folders import write_results
 
     if not args.sqlite:

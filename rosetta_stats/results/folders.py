@@ -97,9 +97,23 @@ def _expand(name: str, result) -> list[tuple[str, pd.DataFrame, str, dict, dict,
     return out
 
 
+FORMATS = ("csv", "rds", "parquet", "h5ad", "gct")
+
+
+class _ProfilesTable:
+    """Profiles written as a table: the frame, with the profiles' notes and inputs."""
+
+    def __init__(self, profiles):
+        self.source, self.table = profiles, profiles.data
+        self.notes, self.inputs = profiles.notes, profiles.sources
+        self.settings = {"modality": profiles.modality, "perturbation": profiles.perturbation,
+                         "n_features": len(profiles.features)}
+        self.estimates = {"n_rows": len(profiles.data)}
+
+
 def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs=(), rds: bool = True,
                   extra_files: Mapping[str, bytes] | None = None, overwrite: bool = False,
-                  notes=()) -> Path:
+                  notes=(), formats=None) -> Path:
     """Write each result's table as CSV (+ RDS) with a manifest; return the folder.
 
     ``results`` maps a name (file stem) to a DataFrame or a result object with
@@ -108,7 +122,10 @@ def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs
     paths whose name and sha256 go into the manifest, besides the inputs the
     results carry; paths are stored relative to the results folder. ``extra_files`` (name -> bytes) are written too and
     listed with their sha256 (figures, report, summary.json). ``notes`` are
-    run-level notes (from cleaning and pairing). The folder must be new,
+    run-level notes (from cleaning and pairing). ``formats`` (default
+    ``("csv", "rds")``) adds ``parquet`` (through R's nanoparquet), ``h5ad``
+    (AnnData) and ``gct`` (GCT 1.3) twins of every table; a value that is
+    Profiles is written with its features as the matrix. The folder must be new,
     empty, or one rosetta_stats wrote (then ``overwrite=True`` replaces the
     files it wrote before); nothing else is ever overwritten or deleted.
     """
@@ -118,13 +135,21 @@ def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs
         if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
             raise ValueError(f"result name {name!r} must be a plain file stem")
     extra_files = {safe_relative(k): v for k, v in (extra_files or {}).items()}
+    formats = tuple(formats) if formats is not None else (("csv", "rds") if rds else ("csv",))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or "csv" not in formats:
+        raise ValueError(f"formats must include csv and may add {', '.join(FORMATS[1:])}; got {formats!r}")
+    rds = "rds" in formats
+    profile_features = {name: list(value.features) for name, value in results.items()
+                        if hasattr(value, "features") and hasattr(value, "data")}
+    results = {name: (_ProfilesTable(value) if name in profile_features else value) for name, value in results.items()}
     prepared = {}
     for name, result in results.items():
         for entry in _expand(name, result):
             if entry[0] in prepared:
                 raise ValueError(f"two results would write a table named {entry[0]!r}")
             prepared[entry[0]] = entry[1:]
-    planned = [f"{n}.csv" for n in prepared] + ([f"{n}.rds" for n in prepared] if rds else []) + list(extra_files)
+    planned = [f"{n}.{f}" for n in prepared for f in formats] + list(extra_files)
     planned.append(MANIFEST)
     if len(set(planned)) != len(planned):
         raise ValueError("two outputs would share a file name: " + ", ".join(sorted({p for p in planned if planned.count(p) > 1})))
@@ -153,6 +178,25 @@ def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs
             if rds:
                 files["rds"] = f"{name}.rds"
                 write_rds(table, tmp / files["rds"])
+            features = profile_features.get(name)
+            if "parquet" in formats:
+                from ..bridge.parquet import write_parquet
+
+                files["parquet"] = f"{name}.parquet"
+                numeric = features or [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
+                write_parquet(table, tmp / files["parquet"], numeric)
+            if "h5ad" in formats:
+                from .formats import write_h5ad
+
+                files["h5ad"] = f"{name}.h5ad"
+                write_h5ad(results[name].source if features else table, tmp / files["h5ad"], features,
+                           uns={"settings": settings, "notes": table_notes})
+            if "gct" in formats:
+                from .formats import write_gct
+
+                files["gct"] = f"{name}.gct"
+                annotations = results[name].source.feature_annotations if features else None
+                write_gct(table, tmp / files["gct"], features, annotations)
             columns = []
             for c in table.columns:
                 entry = {"name": str(c), "type": r_type(table[c]),

@@ -69,7 +69,10 @@ def test_aggregate_equals_cytominer(synthetic, operation):
         """,
         {"frame": synthetic},
     )
-    assert list(ours.columns) == strata + FEATURES
+    assert list(ours.columns) == strata + ["Metadata_Object_Count"] + FEATURES
+    counts = synthetic.groupby(strata).size().reset_index(name="n")
+    merged = ours.table.merge(counts, on=strata)
+    assert (merged["Metadata_Object_Count"] == merged["n"]).all() and len(merged) == len(ours.table)
     assert ours["Metadata_Site"].dtype == synthetic["Metadata_Site"].dtype
     assert ours["Nuclei_Intensity_Mean"].isna().any()  # NaN propagates as in cytominer
     _assert_frames_close(ours, theirs, strata, FEATURES)
@@ -124,6 +127,19 @@ def test_aggregate_in_database_equals_cytominer(fixture_sqlite):
     )
     assert len(ours) == 4
     _assert_frames_close(ours, theirs, ["g_plate", "g_well"], variables)
+    # the cell count of each well, against a direct SQL count; min_cells drops wells under it, saying so
+    import sqlite3
+
+    with sqlite3.connect(fixture_sqlite) as con:
+        direct = pd.read_sql("SELECT g_plate, g_well, COUNT(*) AS n FROM view_intensities GROUP BY g_plate, g_well",
+                             con)
+    merged = ours.table.merge(direct, on=["g_plate", "g_well"])
+    assert (merged["Metadata_Object_Count"] == merged["n"]).all() and len(merged) == 4
+    cut = int(direct["n"].median()) + 1
+    fewer = cm.aggregate(SQLiteTable(fixture_sqlite, "view_intensities"), variables, ["g_plate", "g_well"],
+                         min_cells=cut)
+    assert len(fewer.table) == int((direct["n"] >= cut).sum())
+    assert any(f"fewer than {cut} rows" in n for n in fewer.notes)
 
 
 def test_normalize_in_database_equals_in_memory(fixture_sqlite):

@@ -105,3 +105,35 @@ def test_profile_command_writes_the_three_levels(htqc, tmp_path):
             "dropped_features"} <= set(tables)
     assert len(tables["replicate_level_cp_augmented"]) == 4
     assert main(["profile", "--sqlite", str(tmp_path / "none.sqlite"), "--out", str(tmp_path / "x")]) == 2
+
+
+def _compartment_copy(source, tmp_path, sql):
+    import shutil
+    import sqlite3
+
+    copy = tmp_path / f"copy{len(list(tmp_path.glob('copy*')))}.sqlite"
+    shutil.copy(source, copy)
+    with sqlite3.connect(copy) as con:
+        con.executescript(sql)
+    return copy
+
+
+def test_join_cardinality_is_checked_and_counted(htqc, tmp_path):
+    database = rs.cellprofiler_database(htqc)
+    assert any(n.startswith("joined ") for n in database.notes)
+    import sqlite3
+
+    with sqlite3.connect(htqc) as con:
+        cells = con.execute("SELECT COUNT(*) FROM cells").fetchone()[0]
+        joined = con.execute(f"SELECT COUNT(*) FROM ({database.query})").fetchone()[0]
+    assert f"joined {joined} objects" in database.notes[0] and joined <= cells
+    duplicated = _compartment_copy(htqc, tmp_path, "INSERT INTO cells SELECT * FROM cells LIMIT 1;")
+    with pytest.raises(ValueError, match="rows for one object.*more than once"):
+        rs.cellprofiler_database(duplicated)
+    unmatched = _compartment_copy(htqc, tmp_path, "UPDATE nuclei SET ObjectNumber = ObjectNumber + 100000 "
+                                  "WHERE rowid IN (SELECT rowid FROM nuclei LIMIT 3);")
+    notes = rs.cellprofiler_database(unmatched).notes
+    assert any("matched no object" in n for n in notes)
+    empty = _compartment_copy(htqc, tmp_path, "UPDATE nuclei SET ImageNumber = ImageNumber + 100000;")
+    with pytest.raises(ValueError, match="keeps no object"):
+        rs.cellprofiler_database(empty)

@@ -20,9 +20,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..common.validation import check_choice, check_columns
-from .cellprofiler_database import CellProfilerDatabase, cellprofiler_database
-from .cytominer import aggregate, normalize, select_features
-from .database_tables import PostgresTable, SQLiteTable
+from .features import classify_cp_columns, infer_cp_features
+from ..bridge.cellprofiler_database import CellProfilerDatabase, cellprofiler_database
+from ..bridge.cytominer import aggregate, normalize, select_features
+from ..bridge.database_tables import PostgresTable, SQLiteTable
 
 LEVELS = ("augmented", "normalized", "normalized_variable_selected")
 NORMALIZATIONS = ("robustize", "standardize")
@@ -57,6 +58,9 @@ class PlateProfiles:
                  f"  aggregation {self.parameters.get('operation')}, normalisation "
                  f"{self.parameters.get('normalization')} to the controls of each plate"]
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+
+
+OBJECT_COUNT = "Metadata_Object_Count"
 
 
 def normalize_well_name(well) -> str | None:
@@ -111,7 +115,8 @@ def annotate(wells: pd.DataFrame, platemap, well_column: str = "Metadata_Well",
 def profile_plate(database, platemap=None, strata=("Metadata_Plate", "Metadata_Well"), operation: str = "median",
                   controls=None, normalization: str = "robustize",
                   selection=("variance_threshold", "correlation_threshold"), features=None,
-                  platemap_well: str | None = None, progress: bool = False) -> PlateProfiles:
+                  platemap_well: str | None = None, progress: bool = False,
+                  min_cells: int | None = None) -> PlateProfiles:
     """Aggregate -> annotate -> normalise to the controls per plate -> select variables, all through cytominer.
 
     ``database``: a CellProfiler SQLite file, a :class:`CellProfilerDatabase`,
@@ -119,7 +124,9 @@ def profile_plate(database, platemap=None, strata=("Metadata_Plate", "Metadata_W
     plate column then the well column. ``controls``: ``{column: value(s)}``
     naming the control wells (a platemap column such as
     ``{"Metadata_pert_type": "control"}``); without it every well of the plate
-    is the reference, with a note.
+    is the reference, with a note. Every level carries ``Metadata_Object_Count``
+    (the cells of each well, counted in the database); ``min_cells`` drops
+    wells with fewer cells, with a note.
     """
     check_choice(normalization, NORMALIZATIONS, "normalization")
     strata = list(strata)
@@ -129,17 +136,26 @@ def profile_plate(database, platemap=None, strata=("Metadata_Plate", "Metadata_W
     if not databases:
         raise ValueError("no database given")
     selection = (selection,) if isinstance(selection, str) else tuple(selection or ())
-    parts, notes = [], []
+    parts, notes, bookkeeping = [], [], []
     for item in tqdm(databases, desc="plates", disable=not progress or len(databases) < 2):
         db = _as_database(item)
+        notes += list(getattr(db, "notes", ()))
         columns = db.columns()
         check_columns(columns, strata, "strata")
-        wanted = list(features) if features is not None else [
-            c for c in columns if c.startswith(("Cells_", "Cytoplasm_", "Nuclei_"))]
+        if features is not None:
+            wanted = list(features)
+        else:  # measurements only: object numbers, links and positions are bookkeeping, with the reason
+            wanted = infer_cp_features(columns)
+            set_aside = classify_cp_columns(columns)
+            set_aside = set_aside[~set_aside["is_feature"]]
+            bookkeeping.append(set_aside.rename(columns={"column": "feature"})[["feature", "reason"]])
+
         check_columns(columns, wanted, "features")
-        parts.append(aggregate(db, wanted, strata, operation).table)
+        step = aggregate(db, wanted, strata, operation, min_cells=min_cells)
+        parts.append(step.table)
+        notes += list(step.notes[1:])  # the min_cells note
     augmented = pd.concat(parts, ignore_index=True)
-    feats = [c for c in augmented.columns if c not in strata]
+    feats = [c for c in augmented.columns if c not in strata and c != OBJECT_COUNT]
     if platemap is not None:
         augmented, note = annotate(augmented, platemap, strata[1], platemap_well)
         notes.append(note)
@@ -152,7 +168,8 @@ def profile_plate(database, platemap=None, strata=("Metadata_Plate", "Metadata_W
     normalized = normalize(augmented, feats, strata[:1], sample, operation="robustize" if normalization ==
                            "robustize" else "standardize")
     parameters = normalized.normalization_parameters
-    dropped = [normalized.dropped_features]
+    dropped = [pd.concat(bookkeeping).drop_duplicates("feature")] if bookkeeping else []
+    dropped.append(normalized.dropped_features)
     normalized = normalized.table
     kept = [f for f in feats if f in normalized.columns]
     selected = normalized
