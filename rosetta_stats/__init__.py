@@ -72,6 +72,7 @@ _EXPORTS = {
     "inverse_normal_transform": ".data.transforms",
     "generalized_log": ".data.transforms",
     "regress_out": ".data.transforms",
+    "cell_count_baseline": ".stats.prediction.predictability",
     "to_anndata": ".results.formats",
     "read_gct": ".results.formats",
     "write_gct": ".results.formats",

@@ -241,6 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="normalisation to the controls of each plate")
     p.add_argument("--selection", default="variance_threshold,correlation_threshold",
                    help="variable selection steps, in order")
+    p.add_argument("--min-cells", type=integer(1, "--min-cells"), default=None,
+                   help="drop wells with fewer cells (counted in the database)")
+    p.add_argument("--spherize", choices=["ZCA", "ZCA-cor", "PCA"], default=None,
+                   help="add a level sphered against the controls (Way et al.; JUMP)")
     _add_out(p)
     p.set_defaults(run=cmd_profile)
 

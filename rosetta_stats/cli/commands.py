@@ -268,12 +268,12 @@ def cmd_profile(args) -> str:
     if not args.sqlite:
         raise ValueError("give one or more CellProfiler SQLite files with --sqlite")
     check_out(args, ["replicate_level_cp_augmented", "replicate_level_cp_normalized",
-                     "replicate_level_cp_normalized_variable_selected", "normalization_parameters",
-                     "dropped_features"])
+                     "replicate_level_cp_normalized_variable_selected", "replicate_level_cp_spherized",
+                     "normalization_parameters", "dropped_features"])
     result = profile_plate(args.sqlite, platemap=args.platemap, strata=split(args.strata),
                            operation=args.operation, controls=args.control,
                            normalization=args.normalization, selection=tuple(split(args.selection)),
-                           progress=not args.quiet)
+                           progress=not args.quiet, min_cells=args.min_cells, spherize=args.spherize)
     tables = {**result.levels(), "normalization_parameters": result.normalization_parameters,
               "dropped_features": result.dropped_features}
     write_results(tables, args.out, inputs=args.sqlite + ([args.platemap] if args.platemap else []),

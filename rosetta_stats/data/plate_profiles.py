@@ -16,10 +16,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..common.result import Result
 from ..common.validation import check_choice, check_columns
+from .profiles import Profiles
 from .features import classify_cp_columns, infer_cp_features
 from ..bridge.cellprofiler_database import CellProfilerDatabase, cellprofiler_database
 from ..bridge.cytominer import aggregate, normalize, select_features
@@ -31,33 +34,22 @@ _WELL = re.compile(r"^\s*([A-Za-z]{1,2})\s*0*(\d{1,2})\s*$")
 
 
 @dataclass(frozen=True)
-class PlateProfiles:
-    """The three Cell Painting levels of one or more plates, and how they were made."""
+class PlateProfiles(Result):
+    """The Cell Painting levels of one or more plates (``table``: the variable-selected level), and how they
+    were made: ``tables`` holds every level, the normalisation parameters and the dropped features."""
 
-    augmented: pd.DataFrame
-    normalized: pd.DataFrame
-    normalized_variable_selected: pd.DataFrame
-    normalization_parameters: pd.DataFrame
-    dropped_features: pd.DataFrame  # feature, reason
-    parameters: dict = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-
-    @property
-    def table(self) -> pd.DataFrame:
-        return self.normalized_variable_selected
+    title = "Plate profiles"
 
     def levels(self) -> dict[str, pd.DataFrame]:
         """The levels under the release's file stems (``replicate_level_cp_<level>``)."""
-        return {f"replicate_level_cp_{level}": getattr(self, level) for level in LEVELS}
+        return {f"replicate_level_cp_{level}": self.tables[level] for level in LEVELS + ("spherized",)
+                if level in self.tables}
 
-    def summary(self) -> str:
-        features = [c for c in self.normalized_variable_selected.columns if c not in self.augmented.columns
-                    or c.startswith(("Cells_", "Cytoplasm_", "Nuclei_"))]
-        lines = [f"Plate profiles: {len(self.augmented)} wells; "
-                 f"{len(features)} features kept after selection, {len(self.dropped_features)} dropped",
-                 f"  aggregation {self.parameters.get('operation')}, normalisation "
-                 f"{self.parameters.get('normalization')} to the controls of each plate"]
-        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+    def headline(self) -> list[str]:
+        e, s = self.estimates, self.settings
+        return [f"{e['n_wells']} wells; {e['n_features_out']} features kept after selection, "
+                f"{len(self.tables['dropped_features'])} dropped; aggregation {s['operation']}, normalisation "
+                f"{s['normalization']} to the controls of each plate"]
 
 
 OBJECT_COUNT = "Metadata_Object_Count"
@@ -116,7 +108,7 @@ def profile_plate(database, platemap=None, strata=("Metadata_Plate", "Metadata_W
                   controls=None, normalization: str = "robustize",
                   selection=("variance_threshold", "correlation_threshold"), features=None,
                   platemap_well: str | None = None, progress: bool = False,
-                  min_cells: int | None = None) -> PlateProfiles:
+                  min_cells: int | None = None, spherize: str | None = None) -> PlateProfiles:
     """Aggregate -> annotate -> normalise to the controls per plate -> select variables, all through cytominer.
 
     ``database``: a CellProfiler SQLite file, a :class:`CellProfilerDatabase`,
@@ -126,7 +118,9 @@ def profile_plate(database, platemap=None, strata=("Metadata_Plate", "Metadata_W
     ``{"Metadata_pert_type": "control"}``); without it every well of the plate
     is the reference, with a note. Every level carries ``Metadata_Object_Count``
     (the cells of each well, counted in the database); ``min_cells`` drops
-    wells with fewer cells, with a note.
+    wells with fewer cells, with a note. ``spherize`` ("ZCA", "ZCA-cor",
+    "PCA") adds a ``spherized`` level: the variable-selected profiles
+    sphered against the controls (every well without controls).
     """
     check_choice(normalization, NORMALIZATIONS, "normalization")
     strata = list(strata)
@@ -180,6 +174,20 @@ def profile_plate(database, platemap=None, strata=("Metadata_Plate", "Metadata_W
         kept = [f for f in kept if f in selected.columns]
     dropped_table = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=["feature", "reason"])
     settings = {"operation": operation, "normalization": normalization, "selection": list(selection),
-                "strata": strata, "n_plates": len(databases), "n_features_in": len(feats),
-                "n_features_out": len(kept)}
-    return PlateProfiles(augmented, normalized, selected, parameters, dropped_table, settings, tuple(notes))
+                "strata": strata, "min_cells": min_cells, "spherize": spherize}
+    estimates = {"n_plates": len(databases), "n_wells": len(augmented), "n_features_in": len(feats),
+                 "n_features_out": len(kept)}
+    tables = {"augmented": augmented, "normalized": normalized, "normalized_variable_selected": selected,
+              "normalization_parameters": parameters, "dropped_features": dropped_table}
+    if spherize:
+        from .transforms import spherize as sphere
+
+        wells = Profiles.from_frame(selected, "cp", features=kept)
+        reference = sample if controls is not None else None
+        sphered = sphere(wells, reference=reference if reference is not None else np.ones(len(selected), bool),
+                         method=spherize, epsilon=1e-6)
+        tables["spherized"] = sphered.data
+        notes.append(sphered.notes[-1])
+    inputs = tuple({"path": str(getattr(_as_database(d), "path", d)), "name": Path(str(getattr(
+        _as_database(d), "path", d))).name} for d in databases if isinstance(d, (str, os.PathLike)))
+    return PlateProfiles(selected, settings, estimates, tuple(notes), inputs, tables=tables)

@@ -39,7 +39,7 @@ def sphering_matrix(reference: np.ndarray, method: str = "ZCA", epsilon: float =
     mean = reference.mean(axis=0)
     scale = reference.std(axis=0, ddof=1) if method == "ZCA-cor" else np.ones(reference.shape[1])
     scale = np.where(scale > 0, scale, 1.0)
-    covariance = np.cov((reference - mean) / scale, rowvar=False)
+    covariance = np.atleast_2d(np.cov((reference - mean) / scale, rowvar=False))
     values, vectors = np.linalg.eigh(covariance)
     values, vectors = values[::-1], vectors[:, ::-1]
     inverse_root = 1.0 / np.sqrt(np.maximum(values, 0) + epsilon)

@@ -19,6 +19,7 @@ from .profiles import Profiles
 
 METHODS = ("mean", "median", "modz")
 MODZ_MIN_WEIGHT = 0.01
+OBJECT_COUNT = "Metadata_Object_Count"
 
 
 def modz_weights(replicates: np.ndarray, min_weight: float = MODZ_MIN_WEIGHT) -> np.ndarray:
@@ -62,6 +63,8 @@ def treatment_level(profiles: Profiles, perturbation: str | None = None, method:
         values = _modz(data, key, features)
     meta_cols = [c for c in profiles.metadata_columns if c != key]
     first = grouped[meta_cols].first() if meta_cols else pd.DataFrame(index=values.index)
+    if OBJECT_COUNT in meta_cols:  # the cells of a treatment: the mean over its wells
+        first[OBJECT_COUNT] = grouped[OBJECT_COUNT].mean()
     first["n_replicates"] = grouped.size()
     out = pd.concat([first, values], axis=1).reset_index()
     verb = {"mean": "averaged", "median": "took the median of", "modz": "took the MODZ consensus of"}[method]

@@ -137,3 +137,17 @@ def test_join_cardinality_is_checked_and_counted(htqc, tmp_path):
     empty = _compartment_copy(htqc, tmp_path, "UPDATE nuclei SET ImageNumber = ImageNumber + 100000;")
     with pytest.raises(ValueError, match="keeps no object"):
         rs.cellprofiler_database(empty)
+
+
+def test_spherized_level_and_min_cells_on_the_command_line(htqc, tmp_path, capsys):
+    from rosetta_stats.cli import main
+
+    out = tmp_path / "plate"
+    assert main(["--quiet", "profile", "--sqlite", htqc, "--strata", "Metadata_Barcode,Metadata_Well",
+                 "--spherize", "ZCA", "--min-cells", "2", "--out", str(out)]) == 0
+    tables, manifest = rs.read_results(out)
+    sphered = tables["replicate_level_cp_spherized"]
+    selected = tables["replicate_level_cp_normalized_variable_selected"]
+    assert list(sphered.columns) == list(selected.columns) and len(sphered) == len(selected)
+    assert (tables["replicate_level_cp_augmented"]["Metadata_Object_Count"] >= 2).all()
+    assert "replicate_level_cp_spherized.csv" in manifest["files"]

@@ -332,3 +332,22 @@ def test_the_papers_one_shuffle_null_is_lasso_on_each_gene_shuffled_alone(small)
             warnings.simplefilter("ignore", ConvergenceWarning)
             scores = cross_val_score(Lasso(alpha=0.1, max_iter=1000), x, shuffled, cv=folds, scoring="r2")
         assert result.table.set_index("gene").loc[gene, "r2_shuffled"] == pytest.approx(np.median(scores), abs=1e-9)
+
+
+def test_the_cell_count_baseline_finds_count_driven_genes_only():
+    rng = np.random.default_rng(12)
+    n = 120
+    count = rng.integers(50, 800, n)
+    x = rng.normal(size=(n, 10))
+    y = np.column_stack([np.log1p(count) + 0.3 * rng.normal(size=n), x[:, 0] + 0.3 * rng.normal(size=n)])
+    keys = [f"k{i:03d}" for i in range(n)]
+    cp = pd.DataFrame(x, columns=[f"Cells_{i}" for i in range(10)]).assign(key=keys, Metadata_Object_Count=count)
+    ge = pd.DataFrame(y, columns=["1_at", "2_at"]).assign(key=keys)
+    baseline = rs.cell_count_baseline(cp, ge, key="key", n_permutations=50)
+    morphology = gene_predictability(cp, ge, key="key", n_permutations=50)
+    table = baseline.table.set_index("gene")
+    assert table.loc["1_at", "r2"] > 0.5 and table.loc["1_at", "q_value"] < 0.05
+    assert table.loc["2_at", "r2"] < 0.1
+    assert morphology.table.set_index("gene").loc["2_at", "r2"] > 0.5
+    with pytest.raises(ValueError, match="cell count column 'cells'"):
+        rs.cell_count_baseline(cp, ge, key="key", count="cells")

@@ -266,6 +266,33 @@ def gene_predictability_by_category(cp, ge=None, key: str | None = None, by: str
     return CategoryPredictabilityResult(table, settings, estimates, _notes(m), m.inputs)
 
 
+def cell_count_baseline(cp, ge=None, key: str | None = None, count: str = "Metadata_Object_Count",
+                        model: str = "ridge", n_splits: int | None = None, groups=None, n_permutations: int = 100,
+                        seed: int | None = 0, include_controls: bool = False) -> PredictabilityResult:
+    """Each gene predicted from the cell count alone (log of ``count``), on the folds gene_predictability uses.
+
+    A baseline for morphology: a gene that the cell count predicts as well as
+    the Cell Painting features says more about proliferation than about
+    morphology. ``count`` is a column of the Cell Painting side (treatment
+    level: the mean over a perturbation's wells).
+    """
+    m = paired_matrices(cp, ge, key, groups, include_controls)
+    data = m.paired.cp.data
+    if count not in data.columns:
+        raise ValueError(f"the cell count column {count!r} is not on the Cell Painting side (aggregate with "
+                         "object_count=... keeps it)")
+    keep = np.ones(len(data), bool) if include_controls else ~(m.paired.cp.controls | m.paired.ge.controls)
+    counts = pd.to_numeric(data.loc[keep, count], errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(counts).all() or (counts < 0).any():
+        raise ValueError(f"{count} has missing or negative values")
+    x = np.log1p(counts)[:, None]
+    result = _predictability(x, m.ge, m.ge_names, m.groups, "cp->ge", model, _default_splits(cp, n_splits),
+                             n_permutations, seed, DEFAULT_ALPHAS, 0.1, 1, False,
+                             _notes(m) + (f"baseline: predicted from log(1 + {count}) alone",), None, None,
+                             None, False, None, m.ge_annotations, m.inputs)
+    return result
+
+
 class CategoryPredictabilityResult(TableResult):
     """Each gene's R^2 from each feature category alone (long form)."""
 
