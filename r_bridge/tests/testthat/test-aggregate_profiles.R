@@ -47,3 +47,17 @@ test_that("in the database it equals cytominer::aggregate itself, for every oper
     }
   }
 })
+
+test_that("count_column counts the rows of each stratum, in memory and in the database alike", {
+  out <- aggregate_profiles(wells_fixture(), "x", c("plate", "type"), count_column = "n_cells")
+  expect_equal(colnames(out), c("plate", "type", "n_cells", "x"))
+  expect_equal(out$n_cells, c(2L, 2L, 2L, 2L))
+  uneven <- wells_fixture()[-1, ]
+  out <- aggregate_profiles(uneven, "x", "plate", count_column = "n_cells")
+  expect_equal(out$n_cells, c(3L, 4L))
+  path <- sqlite_fixture(uneven)
+  in_db <- aggregate_profiles(sqlite_table(path, "wells"), "x", "plate", count_column = "n_cells")
+  expect_equal(as.numeric(in_db$n_cells), c(3, 4))
+  expect_equal(in_db$x, out$x)
+  expect_error(aggregate_profiles(wells_fixture(), "x", "plate", count_column = "x"), "count_column")
+})
