@@ -76,6 +76,7 @@ _EXPORTS = {
     "to_anndata": ".results.formats",
     "read_gct": ".results.formats",
     "write_gct": ".results.formats",
+    "write_h5ad": ".results.formats",
     "modality_activity": ".analyses.fair_comparison",
     "CrossModalResult": ".stats.retrieval.cross_modal",
     "ModalityComparison": ".stats.reproducible_sets",

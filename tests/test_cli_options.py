@@ -2,12 +2,16 @@
 manifest (the settings each table was made with)."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import rosetta_stats as rs
 from rosetta_stats.cli import main
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +87,16 @@ def test_predict_genes_options_reach_the_statistic(pair_files, tmp_path, capsys,
     settings = rs.read_results(out)[1]["tables"]["single_gene_predictability"]["settings"]
     for key, value in expected.items():
         assert settings[key] == value, key
+
+
+@pytest.mark.parametrize("arguments", [["--version"], ["--help"], ["replicates", "missing.csv"]])
+def test_startup_imports_no_heavy_stack(arguments):
+    """--version, --help and argument errors answer without numpy/pandas/scipy (start-up well under a second)."""
+    code = ("import sys, runpy\n"
+            f"sys.argv = ['rosetta-stats', *{arguments!r}]\n"
+            "try:\n    runpy.run_module('rosetta_stats.cli', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in ('numpy', 'pandas', 'scipy', 'sklearn', 'rpy2') if m in sys.modules)\n"
+            "print('HEAVY', heavy)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr

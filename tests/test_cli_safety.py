@@ -196,3 +196,53 @@ def test_sqlite_files_with_awkward_names(tmp_path):
     table = rs.SQLiteTable(path, 'odd "name')
     assert table.columns() == ["a", "Cells_x"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plate #1 %41?.sqlite"]  # no stray database
+
+
+def _warns_then_fails(args):
+    import warnings
+    warnings.warn("first line\n  second line (include_controls=True scores them)", UserWarning)
+    raise ValueError("fewer groups (3) than folds (n_splits=5); use n_splits=3 or fewer")
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_warnings_are_one_line_each_in_flags_and_silent_when_quiet(monkeypatch, capsys, tmp_path, quiet):
+    monkeypatch.setattr(cli, "cmd_replicates", _warns_then_fails)
+    argv = ["replicates", "x.csv", "--perturbation", "p", "--out", tmp_path / "o"] + (["--quiet"] if quiet else [])
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    lines = err.strip().splitlines()
+    warning = [line for line in lines if ": warning:" in line]
+    error = [line for line in lines if ": error:" in line]
+    assert len(lines) == (1 if quiet else 2) and len(error) == 1
+    assert error[0].endswith("fewer groups (3) than folds (--splits 5); use --splits 3 or fewer")
+    if not quiet:
+        assert warning == ["rosetta-stats replicates: warning: first line second line (--include-controls scores them)"]
+
+
+def test_too_many_folds_names_the_flag(tmp_path, capsys):
+    sim = rs.simulate_paired(n_perturbations=12, n_replicates=2, n_cp_features=6, n_genes=4, seed=0)
+    sim.cp.to_csv(tmp_path / "cp.csv", index=False)
+    sim.ge.to_csv(tmp_path / "ge.csv", index=False)
+    code, _, err = run(capsys, "predict-genes", "--cp", tmp_path / "cp.csv", "--ge", tmp_path / "ge.csv",
+                       "--cp-key", "Metadata_broad_sample", "--ge-key", "pert_id", "--splits", "40",
+                       "--out", tmp_path / "o", "--quiet")
+    assert code == 2
+    one_line_error(err, "than folds (--splits 40)", "use --splits")
+    assert not (tmp_path / "o").exists()
+
+
+def test_as_flags_translates_only_api_arguments():
+    assert cli.as_flags("pass overwrite=True to replace") == "pass --overwrite to replace"
+    assert cli.as_flags("seed=3, n_null=200, include_controls=False") == "--seed 3, --n-null 200, no --include-controls"
+    assert cli.as_flags("Metadata_dose=10 and my_n_splits=3") == "Metadata_dose=10 and my_n_splits=3"
+
+
+def test_a_truncated_plain_csv_stops_naming_the_line(tmp_path, capsys, wells_csv):
+    text = wells_csv.read_text()
+    cut = tmp_path / "cut.csv"
+    cut.write_text(text[: text.rstrip("\n").rfind(",")])  # the last row loses its last field
+    n_lines = cut.read_text().count("\n") + 1
+    code, _, err = run(capsys, "replicates", cut, "--perturbation", "pert", "--out", tmp_path / "o", "--quiet")
+    assert code == 2
+    one_line_error(err, f"cut.csv: line {n_lines} has 7 of the header's 8 fields")
+    assert not (tmp_path / "o").exists()

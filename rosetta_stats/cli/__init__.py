@@ -8,7 +8,9 @@ folders under the rules of :mod:`rosetta_stats.results.output_folder`.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import warnings
 import zlib
 
 from ..version import __version__
@@ -33,6 +35,35 @@ from .commands import (  # the commands
 
 EXIT_ERROR = 2
 
+# API argument -> command-line flag, so that messages written for the API read as flags here
+FLAGS = {"overwrite": "--overwrite", "include_controls": "--include-controls", "n_splits": "--splits",
+         "n_permutations": "--permutations", "n_null": "--n-null", "n_components": "--components",
+         "n_pcs": "--pcs", "min_cells": "--min-cells", "seed": "--seed", "preset": "--preset"}
+_API_ARGUMENT = re.compile(r"\b(" + "|".join(FLAGS) + r")=([\w.\-']+)")
+
+
+def as_flags(text: str) -> str:
+    """``n_splits=12`` -> ``--splits 12``, ``overwrite=True`` -> ``--overwrite``, ``x=False`` -> ``no --x``."""
+    def flag(match: re.Match) -> str:
+        name, value = FLAGS[match.group(1)], match.group(2).strip("'")
+        return name if value == "True" else f"no {name}" if value == "False" else f"{name} {value}"
+    return _API_ARGUMENT.sub(flag, text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in str(text).strip().splitlines())
+
+
+def _warnings_as_lines(label: str, quiet: bool) -> None:
+    """Warnings print as one line each (no source line), with flags for API names; --quiet silences them."""
+    if quiet:
+        warnings.simplefilter("ignore")
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{label}: warning: {as_flags(_one_line(message))}", file=sys.stderr)
+    warnings.showwarning = show
+
 # ----------------------------------------------------------------------------- the parser
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -49,7 +80,7 @@ class _Parser(argparse.ArgumentParser):
 def _add_global_options(p: argparse.ArgumentParser, top: bool = False) -> None:
     """--quiet and --debug, accepted before or after the subcommand."""
     default = False if top else argparse.SUPPRESS
-    p.add_argument("--quiet", action="store_true", default=default, help="no progress bars")
+    p.add_argument("--quiet", action="store_true", default=default, help="no progress bars, no warnings")
     p.add_argument("--debug", action="store_true", default=default, help="show the traceback of an error")
 
 
@@ -306,7 +337,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     label = f"rosetta-stats {args.command}"
     try:
-        message = args.run(args)
+        with warnings.catch_warnings():  # the caller's warning settings come back afterwards
+            if not args.debug:
+                _warnings_as_lines(label, args.quiet)
+            message = args.run(args)
     except KeyboardInterrupt:
         if args.debug:
             raise
@@ -315,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     except _expected_errors() as exc:
         if args.debug:
             raise
-        text = " ".join(line.strip() for line in str(exc).strip().splitlines()) or type(exc).__name__
+        text = as_flags(_one_line(exc)) or type(exc).__name__
         if isinstance(exc, KeyError):
             text = f"missing entry {text}"
         print(f"{label}: error: {text}", file=sys.stderr)

@@ -35,6 +35,18 @@ def _shown(value) -> str:
     return str(value)
 
 
+def _item_lines(items: Mapping[str, Any], indent: int = 2) -> list[str]:
+    """``key  value`` lines, aligned; a dict value opens an indented block of its own lines."""
+    width = max([len(str(k)) for k in items] + [8])
+    lines = []
+    for key, value in items.items():
+        if isinstance(value, Mapping) and value:
+            lines += [f"{' ' * indent}{key}:", *_item_lines(value, indent + 2)]
+        else:
+            lines.append(f"{' ' * indent}{str(key):<{width}}  {_shown(value) if value != {} else '(none)'}")
+    return lines
+
+
 @dataclass(frozen=True)
 class Result:
     """A statistic's outcome: ``table`` plus ``settings``, ``estimates``, ``notes``, ``inputs``."""
@@ -91,14 +103,11 @@ class Result:
         return []
 
     def summary(self) -> str:
-        width = max([len(k) for k in list(self.settings) + list(self.estimates)] + [8])
         lines = [self.title, "=" * len(self.title), *self.headline()]
         if self.estimates:
-            lines.append("estimates:")
-            lines += [f"  {k:<{width}}  {_shown(v)}" for k, v in self.estimates.items()]
+            lines += ["estimates:", *_item_lines(self.estimates)]
         if self.settings:
-            lines.append("settings:")
-            lines += [f"  {k:<{width}}  {_shown(v)}" for k, v in self.settings.items()]
+            lines += ["settings:", *_item_lines(self.settings)]
         if self.inputs:
             lines.append("inputs:")
             lines += [f"  {i.get('name', i.get('path'))} (sha256 {str(i.get('sha256', ''))[:12]})"

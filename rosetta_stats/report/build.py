@@ -112,8 +112,7 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
                                       seed=seed)
     enrichment = None
     if features.table["q_value"].notna().any():
-        selected = (features.table.set_index("feature")["q_value"] < 0.05)
-        enrichment = category_enrichment(selected)
+        enrichment = category_enrichment(features)  # tested by the permutations, which keep feature correlations
     else:
         skipped["feature_categories"] = "no permutation p-values (n_permutations=0): nothing to call predictable"
     step("feature predictability")

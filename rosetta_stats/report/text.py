@@ -96,7 +96,8 @@ def markdown(preface: str, preset, results: dict, paired, mantel, skipped: dict,
     if "feature_category_enrichment" in results:
         table = results["feature_category_enrichment"].table
         enriched = table[table["q_value"] < 0.05]
-        lines += [f"Feature categories enriched among the predictable features (q < 0.05): {len(enriched)} of "
+        lines += [f"Feature categories more predictable than the rest (q < 0.05; "
+                  f"{results['feature_category_enrichment'].settings.get('test', 'enrichment test')}): {len(enriched)} of "
                   f"{len(table)}" + (f" ({', '.join(map(str, enriched.iloc[:5, 0]))})" if len(enriched) else "")
                   + ".", ""] + _figure("feature_categories", figures)
     lines += ["## How the modalities relate", ""]

@@ -88,7 +88,7 @@ def check_target(target: Path, names: list[str], overwrite: bool) -> dict | None
     clash = sorted(set(names) & (present & ours) - {MANIFEST})
     if clash and not overwrite:
         raise OutputError(f"{target} already holds results ({', '.join(clash[:3])}"
-                          f"{' ...' if len(clash) > 3 else ''}); pass --overwrite (overwrite=True) to replace "
+                          f"{' ...' if len(clash) > 3 else ''}); pass overwrite=True to replace "
                           "the files it wrote before")
     return old
 
@@ -195,7 +195,7 @@ def write_file_output(frame_writer, path: str | os.PathLike, overwrite: bool = F
     if path.is_dir():
         raise OutputError(f"{path} is a folder; name a file")
     if path.exists() and not overwrite:
-        raise OutputError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
+        raise OutputError(f"{path} exists; pass overwrite=True to replace it")
     if path.parent.exists() and not path.parent.is_dir():
         raise OutputError(f"{path.parent} is a file, so {path} cannot be created inside it")
     with atomic_path(path) as tmp:

@@ -66,8 +66,12 @@ class SimulatedPair:
 
 
 def gene_names(n_genes: int) -> list[str]:
-    """Affymetrix-probe-like names (``200000_at``, ...), as L1000 files use."""
-    return [f"{200000 + 17 * i}_at" for i in range(n_genes)]
+    """L1000 landmark probe ids (``200814_at``, ...), in the annotation table's order, so that simulated
+    genes carry real symbols; past the 978 landmarks, probe-like names of no real gene."""
+    from ..data.gene_symbols import landmark_probes
+
+    probes = landmark_probes()[:n_genes]
+    return probes + [f"{900000 + i}_at" for i in range(n_genes - len(probes))]
 
 
 def simulate_paired(

@@ -100,8 +100,12 @@ def _cp_dose_text(dose: float) -> str:
     return f"{dose:.1f}" if dose == int(dose) else f"{round(dose, 2):g}"
 
 
-def _wells(n: int, lower: bool = False) -> np.ndarray:
-    names = np.array([f"{'ABCDEFGHIJKLMNOP'[(i // 24) % 16]}{i % 24 + 1:02d}" for i in range(n)])
+def _wells(n: int, lower: bool = False, plates=None) -> np.ndarray:
+    """384-well names in plate order; with ``plates`` (one code per row) each plate starts again at A01,
+    so that well positions are shared by different perturbations on different plates, as on real plates."""
+    position = np.arange(n) if plates is None else pd.Series(np.asarray(plates)).groupby(
+        np.asarray(plates)).cumcount().to_numpy()
+    names = np.array([f"{'ABCDEFGHIJKLMNOP'[(i // 24) % 16]}{i % 24 + 1:02d}" for i in position])
     return np.char.lower(names) if lower else names
 
 
@@ -120,7 +124,7 @@ def _csv_frames(short: str, sim, ids: pd.DataFrame, n_cp_features: int):
         cp_key = cp_ids["sample"] + "_" + cp_ids["dose"].map(_cp_dose_text)
         ge_key = ge_ids["sample"] + "_" + ge_ids["dose"].map(format_dose)
         cp = pd.DataFrame({
-            "Metadata_Plate": 24000 + cp_plates, "Metadata_Well": _wells(len(cp_ids)),
+            "Metadata_Plate": 24000 + cp_plates, "Metadata_Well": _wells(len(cp_ids), plates=cp_plates),
             "Metadata_Plate_Map_Name": "C-2113-01-D39-005",
             "Metadata_broad_sample": cp_ids["sample"].where(~ctl_cp, "DMSO"),
             "Metadata_broad_sample_type": trt_or(ctl_cp, "trt", "control"),
@@ -151,7 +155,7 @@ def _csv_frames(short: str, sim, ids: pd.DataFrame, n_cp_features: int):
             "Metadata_pert_type": trt_or(ctl_cp, "trt", "control"),
             "Metadata_mmoles_per_liter": cp_ids["dose"].where(~ctl_cp, 0.0),
             "Metadata_moa": cp_ids["moa"].where(~ctl_cp, ""), "Metadata_target": "T",
-            "Metadata_Plate": [f"SQ{15000 + p:08d}" for p in cp_plates], "Metadata_Well": _wells(len(cp_ids)),
+            "Metadata_Plate": [f"SQ{15000 + p:08d}" for p in cp_plates], "Metadata_Well": _wells(len(cp_ids), plates=cp_plates),
             "Metadata_pert_iname": cp_ids["compound"].str.lower().where(~ctl_cp, "DMSO"),
             "Metadata_dose_recode": cp_dose.where(~ctl_cp, 0.0),
             "Metadata_pert_id_dose": cp_key.where(~ctl_cp, NEGCON), **today_cp,
@@ -164,7 +168,7 @@ def _csv_frames(short: str, sim, ids: pd.DataFrame, n_cp_features: int):
             "pert_idose": ge_ids["dose"].map(lambda d: "-666" if pd.isna(d) else f"{d:g} um"),
             "nearest_dose": nearest.astype(object),
             "pert_id_dose": ge_key.where(~ctl_ge, NEGCON),
-            "det_plate": [f"REP.A{p + 1:03d}_A549_24H_X1_B27" for p in ge_plates], "det_well": _wells(len(ge_ids)),
+            "det_plate": [f"REP.A{p + 1:03d}_A549_24H_X1_B27" for p in ge_plates], "det_well": _wells(len(ge_ids), plates=ge_plates),
             "cell_id": "A549", "mfc_plate_name": "AB00016883", "pert_time": 24,
             "pert_mfc_id": ge_ids["sample"].where(~ctl_ge, "-666"), "x_smiles": "CCO",
             "moa": ge_ids["moa"].where(~ctl_ge, ""),
@@ -175,7 +179,7 @@ def _csv_frames(short: str, sim, ids: pd.DataFrame, n_cp_features: int):
         return cp, ge
     if short == "luad":
         cp = pd.DataFrame({
-            "Metadata_Plate": 52600 + cp_plates, "Metadata_Well": _wells(len(cp_ids), lower=True),
+            "Metadata_Plate": 52600 + cp_plates, "Metadata_Well": _wells(len(cp_ids), lower=True, plates=cp_plates),
             "Metadata_Plate_Map_Name": "DOC45.46.47.48", "Symbol": cp_ids["gene"].where(~ctl_cp, "EMPTY"),
             "x_mutation_status": cp_ids["allele"].where(~ctl_cp, NEGCON), "NCBIGeneID": 3845, "Vector": "pLX317",
             "Metadata_broad_sample": cp_ids["compound"].where(~ctl_cp, "EMPTY"),
@@ -183,7 +187,7 @@ def _csv_frames(short: str, sim, ids: pd.DataFrame, n_cp_features: int):
         })
         ge = pd.DataFrame({
             "id": [f"TA.OE014:{w}" for w in _wells(len(ge_ids))],
-            "det_plate": [f"TA.OE014_A549_96H_X{p + 1}_B19" for p in ge_plates], "det_well": _wells(len(ge_ids)),
+            "det_plate": [f"TA.OE014_A549_96H_X{p + 1}_B19" for p in ge_plates], "det_well": _wells(len(ge_ids), plates=ge_plates),
             "mfc_plate_name": "DOC45.46.47.48.A", "pert_time": 96,
             "pert_mfc_id": ge_ids["compound"].where(~ctl_ge, "TRCN0000000000"), "cell_id": "A549",
             "x_transcriptdb": "NM_002524.3:c.182A>T", "allele": ge_ids["allele"].where(~ctl_ge, NEGCON),
@@ -193,7 +197,7 @@ def _csv_frames(short: str, sim, ids: pd.DataFrame, n_cp_features: int):
         return cp, ge
     # taorf
     cp = pd.DataFrame({
-        "Metadata_Plate": 41740 + cp_plates, "Metadata_Well": _wells(len(cp_ids)),
+        "Metadata_Plate": 41740 + cp_plates, "Metadata_Well": _wells(len(cp_ids), plates=cp_plates),
         "Metadata_Plate_Map_Name": "TAORF_REFERENCE_SET",
         "Metadata_broad_sample": cp_ids["compound"].where(~ctl_cp, NEGCON),
         "Metadata_pert_name": cp_ids["allele"].where(~ctl_cp, "EMPTY_"),
@@ -205,7 +209,7 @@ def _csv_frames(short: str, sim, ids: pd.DataFrame, n_cp_features: int):
         "id": [f"TA.OE005:{w}" for w in _wells(len(ge_ids))],
         "pert_id": ge_ids["compound"].where(~ctl_ge, NEGCON),
         "x_genesymbol_mutation": ge_ids["allele"].where(~ctl_ge, "EMPTY"),
-        "det_plate": [f"TA.OE005_U2OS_72H_X{p + 1}_B15" for p in ge_plates], "det_well": _wells(len(ge_ids)),
+        "det_plate": [f"TA.OE005_U2OS_72H_X{p + 1}_B15" for p in ge_plates], "det_well": _wells(len(ge_ids), plates=ge_plates),
         "mfc_plate_name": "DOA60.61.62.63.A", "pert_time": 72,
         "pert_mfc_id": ge_ids["compound"].where(~ctl_ge, "TRCN0000000000"), **today_ge, "cell_id": "U2OS",
     })
@@ -228,11 +232,12 @@ def _curated_frames(short: str, sim, ids: pd.DataFrame):
 
     cp = pd.DataFrame({
         "Metadata_Plate_Map_Name": "MAP-001",
-        "Metadata_Plate": 41000 + pd.factorize(sim.cp["plate"])[0], "Metadata_Well": _wells(len(cp_ids)),
+        "Metadata_Plate": 41000 + pd.factorize(sim.cp["plate"])[0],
+        "Metadata_Well": _wells(len(cp_ids), plates=pd.factorize(sim.cp["plate"])[0]),
     })
     ge = pd.DataFrame({"Metadata_Plate": [f"REP.A{p + 1:03d}_{hours_ge:g}H" for p in pd.factorize(sim.ge["plate"])[0]]})
     if short != "cdrp":
-        ge["Metadata_Well"] = _wells(len(ge_ids))
+        ge["Metadata_Well"] = _wells(len(ge_ids), plates=pd.factorize(sim.ge["plate"])[0])
     if compounds:
         cp["Metadata_pert_id"] = cp_ids["sample"].where(~ctl_cp, "DMSO")
         cp["Metadata_pert_type"] = np.where(ctl_cp, "control", "trt")

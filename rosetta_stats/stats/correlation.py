@@ -15,8 +15,8 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.model_selection import GroupKFold
 
+from .core.folds import grouped_folds
 from .core.paired import paired_matrices
 from ..common.deprecation import renamed_arguments
 from ..common.validation import check_choice
@@ -149,10 +149,7 @@ def canonical_correlation(cp, ge=None, key: str | None = None, n_components: int
     if int(n_components) < 1 or int(n_pcs) < 1:
         raise ValueError(f"n_components and n_pcs must be at least 1; got {n_components} and {n_pcs}")
     m = paired_matrices(cp, ge, key, groups, include_controls)
-    n_groups = len(np.unique(m.groups))
-    if n_groups < n_splits:
-        raise ValueError(f"fewer groups ({n_groups}) than folds (n_splits={n_splits})")
-    folds = list(GroupKFold(n_splits=n_splits).split(m.cp, groups=m.groups))
+    folds = grouped_folds(m.groups, n_splits)
     x_sides = fold_sides(m.cp, folds, n_pcs)  # the Cell Painting side never moves
     y = m.ge - m.ge.mean(axis=0)  # centred: a shift changes no component, and the fold products subtract cleanly
     observed = heldout_canonical(x_sides, y, folds, n_components, n_pcs)

@@ -82,7 +82,7 @@ def test_the_joined_view_names_and_errors(htqc, tmp_path):
 
 def test_platemaps_are_matched_by_well_and_a_stranger_is_named(htqc):
     database = rs.cellprofiler_database(htqc)
-    wells = rs.aggregate(database, FEATURES[:2], ["Metadata_Barcode", "Metadata_Well"])
+    wells = rs.aggregate(database, FEATURES[:2], ["Metadata_Barcode", "Metadata_Well"]).table
     platemap = pd.DataFrame({"well_position": [re.sub(r"^([A-P])0", r"\1", w) for w in wells["Metadata_Well"]],
                              "broad_sample": [f"BRD-{i}" for i in range(len(wells))]})
     ours = rs.profile_plate(database, platemap=platemap, strata=("Metadata_Barcode", "Metadata_Well"),

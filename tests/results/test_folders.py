@@ -124,7 +124,7 @@ def test_a_folder_of_someone_elses_files_is_never_touched(mixed_table, tmp_path)
 def test_rewriting_our_own_folder_needs_overwrite_and_touches_only_our_files(mixed_table, tmp_path):
     out = handoff.write_results({"genes": mixed_table, "old": mixed_table}, tmp_path / "res")
     (out / "notes.txt").write_text("a colleague's note")  # added by a person after the run
-    with pytest.raises(ValueError, match="pass --overwrite"):
+    with pytest.raises(ValueError, match="pass overwrite=True"):
         handoff.write_results({"genes": mixed_table.head(2)}, out)
     assert len(handoff.read_results(out)[0]["genes"]) == 3
     handoff.write_results({"genes": mixed_table.head(2)}, out, overwrite=True)

@@ -48,3 +48,16 @@ test_that("a tampered file, a path outside the folder and a corrupt manifest are
   writeLines("{not json", file.path(dir, "manifest.json"))
   expect_error(read_results(dir), "manifest.json is corrupt")
 })
+
+test_that("the example results shipped with the package read back, checked", {
+  dir <- system.file("extdata", "example_results", package = "rosettabridge")
+  expect_true(nzchar(dir))
+  out <- read_results(dir)
+  expect_setequal(names(out$tables), c("replicates", "genes"))
+  expect_equal(nrow(out$tables$replicates), 60)
+  expect_equal(nrow(out$tables$genes), 10)
+  expect_true(all(out$tables$genes$p_value > 0 & out$tables$genes$p_value <= 1))
+  # the numbers the CSV holds are the RDS's (the two files are independent writes of one table)
+  csv <- utils::read.csv(file.path(dir, "genes.csv"))
+  expect_equal(csv$r2, out$tables$genes$r2, tolerance = 1e-12)
+})

@@ -18,12 +18,12 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from tqdm.auto import tqdm
 from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
-from sklearn.model_selection import GroupKFold
 from sklearn.neural_network import MLPRegressor
 
 from .lasso_cv import lasso_cv_predict
@@ -90,15 +90,18 @@ class Fitter:
                 pca = PCA(n_components=k, random_state=0).fit(x[train])
                 self.components.append((pca.transform(x[train]), pca.transform(x[test])))
 
-    def predict(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Out-of-fold predictions, R^2 per fold (folds x outputs), ridge penalties chosen."""
+    def predict(self, y: np.ndarray, label: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Out-of-fold predictions, R^2 per fold (folds x outputs), ridge penalties chosen.
+
+        ``label``: show a progress bar over the folds (with its time estimate) under that name."""
         predictions = np.empty_like(y)
         fold_r2 = np.empty((len(self.folds), y.shape[1]))
         chosen = np.empty((len(self.folds), y.shape[1])) if self.model == "ridge" else None
         held_out = None  # the grid-searched MLP runs its folds and outputs as one pool of tasks
         if self.model == "mlp_grid":
             held_out = mlp_grid_fold_predictions(self.x, y, self.folds, self.n_jobs, self.grid)
-        for i, (train, test) in enumerate(self.folds):
+        folds = tqdm(self.folds, desc=label, disable=label is None, leave=False)
+        for i, (train, test) in enumerate(folds):
             predictions[test] = held_out[i] if held_out is not None else self._fold(i, train, test, y, chosen)
             fold_r2[i] = r2_columns(y[test], predictions[test])
         return predictions, fold_r2, chosen
@@ -131,12 +134,6 @@ def permuted_r2(permutations, fitter: "Fitter", y: np.ndarray, fold_score: str =
     aggregate = np.median if fold_score == "median" else np.mean
     return np.array([aggregate(fitter.predict(y[p])[1], axis=0) for p in permutations])
 
-
-def grouped_folds(groups: np.ndarray, n_splits: int):
-    n_groups = len(np.unique(groups))
-    if n_groups < n_splits:
-        raise ValueError(f"fewer groups ({n_groups}) than folds (n_splits={n_splits})")
-    return list(GroupKFold(n_splits=n_splits).split(np.zeros(len(groups)), groups=groups))
 
 
 def pcr_f_test(x: np.ndarray, y: np.ndarray, n_components: int) -> np.ndarray:

@@ -37,7 +37,8 @@ from ..core.resampling import (group_means, group_permutation, group_permutation
 from ..core.multiple_testing import bh_qvalues
 from ..core.paired import PairedMatrices, paired_matrices
 from ..core.parallel import map_blocks
-from .models import Fitter, grouped_folds, pcr_f_test, permuted_r2
+from ..core.folds import grouped_folds
+from .models import Fitter, pcr_f_test, permuted_r2
 
 MODELS = ("ridge", "lasso", "lasso_cv", "mlp_grid", "pcr", "mlp")
 FOLD_SCORES = ("mean", "median")
@@ -75,7 +76,7 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
     x, y = standardize_columns(x), standardize_columns(y)
     folds = grouped_folds(groups, n_splits)
     fitter = Fitter(x, folds, model, seed, alphas, lasso_alpha, n_components, n_jobs)
-    predictions, fold_r2, chosen = fitter.predict(y)
+    predictions, fold_r2, chosen = fitter.predict(y, f"cross-validation ({model}), folds" if progress else None)
     r2 = aggregate(fold_r2, axis=0)
     rng = np.random.default_rng(seed)
     permutations, exact = group_permutations(groups, n_permutations, rng) if n_permutations else ([], False)
@@ -98,7 +99,8 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
         "r2_null_q95": np.quantile(null, 0.95, axis=0) if n_permutations else np.nan,
     })
     if shuffle_once:  # the paper's null: the same cross-validation once more, outputs shuffled
-        shuffled = _shuffled_scores(x, y, folds, fitter, groups, rng, aggregate, shuffled_model, seed, n_jobs)
+        shuffled = _shuffled_scores(x, y, folds, fitter, groups, rng, aggregate, shuffled_model, seed, n_jobs,
+                                     progress)
         threshold = float(np.percentile(shuffled, 99)) + 0.2
         table["r2_shuffled"] = shuffled
         table["highly_predictable"] = r2 > threshold
@@ -133,7 +135,10 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
                  "n_q_below_0.05": int((table["q_value"] < 0.05).sum())}
     if shuffle_once:
         estimates["n_highly_predictable"] = int(table["highly_predictable"].sum())
-    return PredictabilityResult(table, settings, estimates, notes, inputs)
+    # the predicted features' values and permutation scores travel along: category_enrichment() tests categories
+    # against permutations that moved every feature together (their correlations kept)
+    extras = {"output_matrix": y, "null_r2": null} if direction != "cp->ge" else {}
+    return PredictabilityResult(table, settings, estimates, notes, inputs, extras=extras)
 
 
 def _edge_notes(chosen: np.ndarray, alphas: np.ndarray, name: str) -> tuple[str, ...]:
@@ -164,14 +169,16 @@ def _choices(preset, model, fold_score, n_permutations, shuffle_once):
             int(preset.pick(n_permutations, "n_permutations")), bool(preset.pick(shuffle_once, "shuffle_once")))
 
 
-def _shuffled_scores(x, y, folds, fitter, groups, rng, aggregate, shuffled_model, seed, n_jobs):
+def _shuffled_scores(x, y, folds, fitter, groups, rng, aggregate, shuffled_model, seed, n_jobs, progress=False):
     """The one-shuffle scores: the model itself on outputs moved by one group permutation, or the paper's
     null (``shuffled_model="lasso"``: Lasso(alpha=0.1, max_iter=1000), every output shuffled on its own)."""
     if shuffled_model in (None, fitter.model):
-        return aggregate(fitter.predict(y[group_permutation(groups, rng)])[1], axis=0)
+        label = f"one shuffle ({fitter.model}), folds" if progress else None
+        return aggregate(fitter.predict(y[group_permutation(groups, rng)], label)[1], axis=0)
     shuffled = np.column_stack([y[rng.permutation(len(y)), j] for j in range(y.shape[1])])
     null_fitter = Fitter(x, folds, shuffled_model, seed, None, 0.1, 0, n_jobs, lasso_max_iter=1000)
-    return aggregate(null_fitter.predict(shuffled)[1], axis=0)
+    return aggregate(null_fitter.predict(shuffled, f"one shuffle ({shuffled_model}), folds" if progress else None)[1],
+                     axis=0)
 
 
 @renamed_arguments(drop_controls=("include_controls", lambda drop: not drop))

@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold
 
 from ...common.result import Result
 from ...common.validation import check_choice
 from ..core.multiple_testing import bh_qvalues
+from ..core.folds import grouped_folds
 from ..core.paired import paired_matrices
 from ..kernels.canonical import whitened_pcs
 from ..kernels.regression import RidgeBasis, DEFAULT_ALPHAS, ridge_gcv_predict
@@ -125,10 +125,7 @@ def cross_modal_retrieval(cp, ge=None, key: str | None = None, space: str = "cca
     if int(n_components) < 1 or int(n_pcs) < 1 or int(n_null) < 0:
         raise ValueError("n_components and n_pcs must be at least 1 and n_null at least 0")
     m = paired_matrices(cp, ge, key, groups, include_controls)
-    n_groups = len(np.unique(m.groups))
-    if n_groups < n_splits:
-        raise ValueError(f"fewer groups ({n_groups}) than folds (n_splits={n_splits})")
-    folds = list(GroupKFold(n_splits).split(m.cp, groups=m.groups))
+    folds = grouped_folds(m.groups, n_splits)
     directions = ("cp_to_ge", "ge_to_cp") if direction == "both" else (direction,)
     rng = np.random.default_rng(seed)
     frames, estimates = [], {}
@@ -162,6 +159,7 @@ def cross_modal_retrieval(cp, ge=None, key: str | None = None, space: str = "cca
     table = pd.concat(frames, ignore_index=True)
     settings = {"space": space, "n_components": n_components, "n_pcs": n_pcs, "n_splits": n_splits,
                 "direction": direction, "n_null": n_null, "seed": seed, "groups": groups}
+    n_groups = len(np.unique(m.groups))
     notes = m.notes + (f"folds keep every row of a group together ({n_groups} groups); maps are fitted on the "
                        "training perturbations only", "per-perturbation p = rank / held-out perturbations "
                        "(exact under shuffled partners)")
