@@ -49,6 +49,8 @@ def false_discovery_proportion(q_values, is_null) -> float:
 def _noise(rng, shape, shape_name):
     if shape_name == "heavy":
         return rng.standard_t(3, size=shape)
+    if shape_name == "very heavy":  # infinite variance: the t-test's p <= 0.001 comes 6-7 times too often
+        return rng.standard_t(2, size=shape)
     if shape_name == "correlated":
         return rng.normal(size=(shape[0], 3)) @ rng.normal(size=(3, shape[1])) + 0.5 * rng.normal(size=shape)
     return rng.normal(size=shape)
@@ -263,3 +265,86 @@ def test_the_pcr_f_test_twin_is_the_same_function():
         warnings.simplefilter("ignore")
         expected = pcr_f_test(x, y, 5)
     np.testing.assert_allclose(result.table["f_test_p_value"], expected, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- well-level rows, default arguments
+
+def _well_level_pair(rng, n_perts=40, n_replicates=4, n_features=20, n_genes=50):
+    """Replicate wells keyed by a unique well id; a perturbation column repeats; GE independent of CP."""
+    index = np.repeat(np.arange(n_perts), n_replicates)
+    cp = pd.DataFrame(rng.normal(size=(n_perts, n_features))[index] + 0.5 * rng.normal(size=(len(index), n_features)),
+                      columns=[f"Cells_f{i}" for i in range(n_features)])
+    ge = pd.DataFrame(rng.normal(size=(n_perts, n_genes))[index] + 0.5 * rng.normal(size=(len(index), n_genes)),
+                      columns=[f"{200000 + i}_at" for i in range(n_genes)])
+    wells = [f"P{j // 96}_{'ABCDEFGH'[(j % 96) // 12]}{j % 12 + 1:02d}" for j in range(len(index))]
+    for frame in (cp, ge):
+        frame["well"] = wells
+        frame["perturbation"] = [f"p{i}" for i in index]
+    return cp, ge
+
+
+def test_well_level_predictability_with_default_arguments_is_calibrated():
+    """Replicates keep their perturbation's signal; without grouping, a replicate in the test fold is
+    predicted from its twins in the training fold (the audit: 57 % of noise genes called). The default
+    groups the rows by the repeating perturbation column."""
+    rng = np.random.default_rng(21)
+    p_values = []
+    for run in range(60):
+        cp, ge = _well_level_pair(rng)
+        result = rs.gene_predictability(cp, ge, key="well", n_permutations=99, seed=run)
+        assert any("keep the rows of one perturbation together" in n for n in result.notes)
+        p_values.append(result.table["p_value"].to_numpy())
+    # genes are independent of each other but share each run's permutations: count a fifth as effective
+    p_values = np.concatenate(p_values)
+    within_binomial(p_values, n_effective=len(p_values) // 5, lower=False)
+
+
+def test_unique_well_keys_without_a_perturbation_column_warn():
+    cp, ge = _well_level_pair(np.random.default_rng(0), n_genes=5)
+    with pytest.warns(UserWarning, match="looks like wells"):
+        rs.gene_predictability(cp.drop(columns="perturbation"), ge.drop(columns="perturbation"), key="well",
+                               n_permutations=0)
+
+
+def test_feature_gene_correlation_default_is_calibrated_far_in_the_tail_on_heavy_tails():
+    """t(2) noise: the t-test's p <= 0.001 comes 6-7 times too often; the default notices the tails and
+    permutes (smallest p 1/1001), keeping the rate within binomial error at 0.001 as well as at 0.05."""
+    p = null_p_values(1400, 300, "very heavy", lambda cp, ge, groups, seed: rs.feature_gene_correlation(
+        cp, ge, key="pert", seed=seed), n_features=6, n_genes=6)
+    within_binomial(p, alpha=0.001, n_effective=len(p) // 4, lower=False)
+    within_binomial(p, n_effective=len(p) // 4)
+
+
+def test_feature_gene_correlation_default_stays_the_t_test_on_gaussian_data():
+    cp, ge, _ = paired_frames(np.random.default_rng(1401), "plain")
+    result = rs.feature_gene_correlation(cp, ge, key="pert")
+    assert result.settings["method"] == "t" and not any("heavy tails" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("shape", ["heavy", "very heavy"])
+def test_pcr_f_test_default_is_calibrated_on_heavy_tails(shape):
+    p = null_p_values(1500, 250, shape, lambda cp, ge, groups, seed: rs.gene_predictability(
+        cp, ge, key="pert", model="pcr", n_permutations=0, n_components=5, seed=seed), "f_test_p_value")
+    within_binomial(p, n_effective=len(p) // 2)
+
+
+def _few_perturbations(rng, signal):
+    perts = np.r_[np.repeat(["a", "b", "c"], 10), ["ctl"] * 6]
+    codes = pd.factorize(perts)[0]
+    effect = rng.normal(size=(4, 8)) * signal
+    frame = pd.DataFrame(effect[codes] + rng.normal(size=(len(perts), 8)), columns=[f"Cells_f{i}" for i in range(8)])
+    return frame.assign(pert=perts, kind=np.where(perts == "ctl", "negcon", "trt"))
+
+
+def test_replicate_p_values_when_replicates_outnumber_perturbations():
+    """3 perturbations x 10 replicates: no null set of 10 different perturbations exists (the p-values were
+    NaN); the fallback null is calibrated and still finds real replicates."""
+    rng = np.random.default_rng(1600)
+    p = np.concatenate([rs.replicate_reproducibility(_few_perturbations(rng, 0.0), "pert",
+                                                     controls={"kind": "negcon"}, n_null=199, seed=s).table["p_value"]
+                        for s in range(200)])
+    assert not np.isnan(p).any()
+    within_binomial(p, n_effective=len(p) // 2)
+    found = rs.replicate_reproducibility(_few_perturbations(rng, 1.0), "pert", controls={"kind": "negcon"}, seed=0)
+    assert (found.table["p_value"] < 0.05).all()
+    assert any("more replicates than there are perturbations" in n for n in found.notes)

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from .core.folds import grouped_folds
+from .core.inputs import heavy_tails
 from .core.paired import paired_matrices
 from ..common.deprecation import renamed_arguments
 from ..common.validation import check_choice
@@ -29,7 +30,7 @@ from .core.multiple_testing import bh_qvalues
 from .core.parallel import map_blocks
 
 
-CORRELATION_METHODS = ("t", "permutation")
+CORRELATION_METHODS = ("auto", "t", "permutation")
 
 
 def _column_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -52,7 +53,7 @@ def _count_as_extreme(permutations, zx, y, observed) -> np.ndarray:
 
 @renamed_arguments(drop_controls=("include_controls", lambda drop: not drop))
 def feature_gene_correlation(cp, ge=None, key: str | None = None, top_k: int | None = None,
-                             groups=None, include_controls: bool = False, method: str = "t",
+                             groups=None, include_controls: bool = False, method: str = "auto",
                              n_permutations: int = 1000, seed: int | None = 0, progress: bool = False,
                              client=None) -> "CorrelationResult":
     """Long table (feature, gene, r, p_value, q_value), strongest |r| first.
@@ -62,6 +63,9 @@ def feature_gene_correlation(cp, ge=None, key: str | None = None, top_k: int | N
     the test is made on the group means, whose rows are independent.
     ``method="permutation"``: GE rows permuted in whole groups,
     ``p = (1 + #{|r*| >= |r|}) / (1 + n_permutations)``, robust to heavy tails.
+    ``method="auto"`` (default): the t-test, unless the columns' median excess
+    kurtosis says the tails are heavy (then the t-test's small p-values are
+    several times too small): the permutation test, with a note.
     A constant column has r = NaN and p = NaN. q-values are computed over all
     feature x gene pairs; ``top_k`` then keeps the k strongest features of each gene.
     """
@@ -72,6 +76,12 @@ def feature_gene_correlation(cp, ge=None, key: str | None = None, top_k: int | N
     if n < 4:
         raise ValueError(f"need at least 4 paired perturbations for correlation p-values; got {n}")
     r = _column_correlations(m.cp, m.ge)  # features x genes
+    if method == "auto":
+        kurtosis = heavy_tails(m.cp, m.ge)
+        method = "t" if kurtosis is None else "permutation"
+        if kurtosis is not None:
+            notes = notes + (f"heavy tails (median excess kurtosis {kurtosis:.1f}): permutation p-values instead of "
+                             "the t-test's",)
     if method == "t":
         grouped = has_groups(m.groups)
         x, y = (group_means(m.cp, m.groups), group_means(m.ge, m.groups)) if grouped else (m.cp, m.ge)

@@ -351,3 +351,62 @@ def test_the_cell_count_baseline_finds_count_driven_genes_only():
     assert morphology.table.set_index("gene").loc["2_at", "r2"] > 0.5
     with pytest.raises(ValueError, match="cell count column 'cells'"):
         rs.cell_count_baseline(cp, ge, key="key", count="cells")
+
+
+def _dose_rows(seed=0, n_compounds=40, doses=3, n_features=30, n_genes=4):
+    rng = np.random.default_rng(seed)
+    compound = np.repeat(np.arange(n_compounds), doses)
+    x = rng.normal(size=(n_compounds, n_features))[compound] * 1.2 + rng.normal(size=(len(compound), n_features))
+    y = rng.normal(size=(n_compounds, n_genes))[compound] * 1.2 + rng.normal(size=(len(compound), n_genes))
+    y[:, 0] += x[:, :3].sum(axis=1)
+    keys = [f"t{i:03d}" for i in range(len(compound))]  # sorted as written: pairing keeps the row order
+    names = [f"c{k:03d}" for k in compound]
+    cp = pd.DataFrame(x, columns=[f"Cells_f{i}" for i in range(n_features)]).assign(pert=keys, compound=names)
+    ge = pd.DataFrame(y, columns=[f"{200000 + i}_at" for i in range(n_genes)]).assign(pert=keys)
+    return cp, ge, x, y, names
+
+
+def test_ridge_with_dose_rows_chooses_its_penalty_by_grouped_inner_folds_as_sklearn_does():
+    """Outer GroupKFold by compound, and inside each training fold GridSearchCV(Ridge) over the same grid with
+    GroupKFold(5) by compound: the same R^2 per gene (GCV would leave out single rows, doses of one compound
+    then sit on both sides)."""
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+    from rosetta_stats.stats.kernels.regression import DEFAULT_ALPHAS, standardize_columns
+    cp, ge, x, y, names = _dose_rows()
+    result = rs.gene_predictability(cp, ge, key="pert", groups="compound", n_permutations=0)
+    assert result.settings["inner_cv"] == "grouped"
+    xs, ys, codes = standardize_columns(x), standardize_columns(y), pd.factorize(names)[0]
+    fold_r2 = []
+    for train, test in GroupKFold(5).split(xs, groups=codes):
+        inner = list(GroupKFold(5).split(xs[train], groups=codes[train]))
+        row = []
+        for j in range(ys.shape[1]):
+            search = GridSearchCV(Ridge(), {"alpha": list(DEFAULT_ALPHAS)}, cv=inner, scoring="neg_mean_squared_error")
+            predicted = search.fit(xs[train], ys[train, j]).predict(xs[test])
+            row.append(1 - ((ys[test, j] - predicted) ** 2).sum() / ((ys[test, j] - ys[test, j].mean()) ** 2).sum())
+        fold_r2.append(row)
+    np.testing.assert_allclose(result.table["r2"], np.mean(fold_r2, axis=0), rtol=1e-8, atol=1e-10)
+    gcv = rs.gene_predictability(cp, ge, key="pert", groups="compound", n_permutations=0, inner_cv="gcv")
+    assert gcv.settings["inner_cv"] == "gcv" and not np.allclose(gcv.table["r2"], result.table["r2"])
+
+
+def test_rows_without_groups_keep_gcv():
+    cp, ge, *_ = _dose_rows(doses=1)
+    assert rs.gene_predictability(cp, ge, key="pert", n_permutations=0).settings["inner_cv"] == "gcv"
+
+
+def test_a_gene_constant_in_a_test_fold_has_no_r2_there():
+    """R^2 of a fold where the gene does not vary is undefined (was -1.6e31): that fold is left out."""
+    from sklearn.model_selection import GroupKFold
+    cp, ge, *_ = _dose_rows(doses=1, n_compounds=30)
+    _, first_test = next(GroupKFold(5).split(np.zeros(30), groups=np.arange(30)))  # the rows of the first fold
+    values = np.random.default_rng(1).normal(size=30)
+    values[first_test] = 0.0
+    ge["200001_at"] = values
+    result = rs.gene_predictability(cp.drop(columns="compound"), ge, key="pert", n_splits=5, n_permutations=9)
+    table = result.table.set_index("gene")
+    assert np.isfinite(table.loc["200001_at", "r2"]) and abs(table.loc["200001_at", "r2"]) < 10
+    from rosetta_stats.stats.kernels.regression import r2_columns
+    assert np.isnan(r2_columns(np.full((5, 1), 2.0) + 1e-17, np.zeros((5, 1))))[0]
+    assert any("constant in some test fold" in n for n in result.notes)

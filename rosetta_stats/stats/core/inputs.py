@@ -10,7 +10,8 @@ from ..kernels.similarity import degenerate_rows
 
 
 def profile_inputs(profiles_or_frame, perturbation, features):
-    """(frame, perturbation column, feature list) from a Profiles or a DataFrame, checked."""
+    """(frame, perturbation column, feature list) from a Profiles or a DataFrame, checked. A DataFrame
+    without ``features`` has them inferred as the readers do (CellProfiler measurements, or L1000 probes)."""
     if isinstance(profiles_or_frame, Profiles):
         frame = profiles_or_frame.data
         perturbation = perturbation or profiles_or_frame.perturbation
@@ -18,6 +19,10 @@ def profile_inputs(profiles_or_frame, perturbation, features):
     else:
         frame = profiles_or_frame
         features = as_name_list(features, "features")
+        if not features and isinstance(frame, pd.DataFrame):
+            from ...data.features import infer_features
+
+            features = infer_features(frame.columns)
     if not isinstance(frame, pd.DataFrame):
         raise ValueError("give a Profiles object or a pandas DataFrame")
     if not perturbation:
@@ -43,3 +48,23 @@ def degenerate_row_mask(matrix: np.ndarray, what: str, ranges=None) -> tuple[np.
     parts += [f"{int(constant.sum())} constant"] if constant.any() else []
     return bad, f"left out {int(bad.sum())} row(s) without a {what} ({', '.join(parts)})"
 
+
+
+# Median excess kurtosis above which a parametric (t or F) p-value is replaced by a permutation one. For
+# Gaussian columns the sample value sits near 0 (sd about sqrt(24 / n) per column; the median over many
+# columns much closer); t-distributed noise with 3 to 5 degrees of freedom gives 2 and more.
+HEAVY_TAIL_KURTOSIS = 1.0
+
+
+def heavy_tails(*matrices: np.ndarray) -> float | None:
+    """The median excess kurtosis of the columns of the matrices when it exceeds HEAVY_TAIL_KURTOSIS
+    (heavy tails: the t and F tests' tail probabilities are wrong), else None."""
+    from scipy import stats
+
+    values = np.concatenate([stats.kurtosis(np.asarray(m, dtype=float), axis=0, nan_policy="omit").ravel()
+                             for m in matrices if np.asarray(m).size])
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return None
+    median = float(np.median(values))
+    return median if median > HEAVY_TAIL_KURTOSIS else None

@@ -1,6 +1,8 @@
 """Turn paired CP / GE inputs into aligned matrices for the cross-modal statistics."""
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +50,34 @@ def as_paired(cp, ge=None, key: str | None = None) -> PairedProfiles:
     return pair(_as_profiles(cp, "cp", key), _as_profiles(ge, "ge", key), key=key or "perturbation")
 
 
+# names of metadata columns that say which perturbation a row is (not its dose, type, time or plate)
+_PERTURBATION_LIKE = re.compile(r"(?i)(pert|broad_sample|compound|treatment|drug|sample)")
+_NOT_PERTURBATION = re.compile(r"(?i)(type|dose|time|unit|plate|well|moa|target|control|smiles|count)")
+_WELL_LIKE = re.compile(r"(?i)(?:^|[^A-Z])[A-P]\d{1,2}$")
+
+
+def replicate_groups(metadata: pd.DataFrame, keys: pd.Series) -> tuple[str | None, str | None]:
+    """When every row has its own key but rows share a perturbation column, that column (the coarsest
+    such one): replicates of one perturbation must stay in one fold. Returns (column, warning)."""
+    if keys.duplicated().any():
+        return None, None
+    candidates = []
+    for column in metadata.columns:
+        if column == keys.name or not _PERTURBATION_LIKE.search(str(column)) or _NOT_PERTURBATION.search(str(column)):
+            continue
+        values = metadata[column]
+        n_groups = values.nunique(dropna=True)
+        if values.notna().all() and 3 <= n_groups < len(values):
+            candidates.append((n_groups, str(column)))
+    if candidates:
+        return min(candidates)[1], None
+    if keys.astype(str).str.contains(_WELL_LIKE).mean() > 0.5:
+        return None, (f"every row has its own key ({keys.name!r} looks like wells) and no perturbation column was "
+                      "found: if rows are replicates, pass groups= (the perturbation column) so that replicates "
+                      "of one perturbation never sit on both sides of a fold")
+    return None, None
+
+
 def paired_matrices(cp, ge=None, key: str | None = None, groups=None,
                     include_controls: bool = False) -> PairedMatrices:
     """Align treatment-level CP and GE profiles on their perturbation key.
@@ -76,6 +106,16 @@ def paired_matrices(cp, ge=None, key: str | None = None, groups=None,
     if groups is None and COMPOUND_COLUMN in data_cp.columns:
         groups = COMPOUND_COLUMN
         notes.append(f"folds and permutations keep rows of one {COMPOUND_COLUMN} together")
+    if groups is None:
+        metadata = data_cp.drop(columns=cp_names)
+        column, warning = replicate_groups(metadata, keys.rename(paired.key))
+        if column is not None:
+            groups = column
+            notes.append(f"rows are replicates ({paired.key!r} is unique per row, {column!r} repeats): folds and "
+                         f"permutations keep the rows of one {column} together (groups= chooses otherwise)")
+        elif warning:
+            warnings.warn(warning, UserWarning, stacklevel=3)
+            notes.append(warning)
     if isinstance(groups, str):
         if groups not in data_cp.columns:
             raise ValueError(f"groups column {groups!r} not found on the Cell Painting side")

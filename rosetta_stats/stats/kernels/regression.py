@@ -95,12 +95,51 @@ def ridge_gcv_predict(basis: RidgeBasis, y: np.ndarray, projected: np.ndarray, a
     return best, _predict_rotated(basis, rotated, y_mean, projected, best)
 
 
+@dataclass(frozen=True)
+class InnerSplits:
+    """Grouped inner folds of one training set: each inner basis and its held-out rows in that basis
+    (x is fixed, so these serve every output set and every permutation of the outputs)."""
+
+    splits: list  # (inner train rows, inner test rows) as positions within the training set
+    bases: list
+    projected: list
+
+    @classmethod
+    def fit(cls, x: np.ndarray, splits) -> "InnerSplits":
+        bases = [RidgeBasis.fit(x[train]) for train, _ in splits]
+        return cls(list(splits), bases, [b.project(x[test]) for b, (_, test) in zip(bases, splits)])
+
+
+def grouped_cv_alphas(inner: InnerSplits, y: np.ndarray, alphas) -> np.ndarray:
+    """Each output column's penalty with the least held-out squared error over the grouped inner folds
+    (the groups of the outer folds kept whole inside as well)."""
+    alphas = np.asarray(alphas, dtype=float)
+    error = np.zeros((len(alphas), y.shape[1]))
+    for basis, projected, (train, test) in zip(inner.bases, inner.projected, inner.splits):
+        _, y_mean, rotated = _rotated(basis, y[train])
+        target = y[test] - y_mean
+        for a, alpha in enumerate(alphas):
+            predicted = (projected * (basis.s / (basis.s ** 2 + alpha))) @ rotated
+            error[a] += ((predicted - target) ** 2).sum(axis=0)
+    return alphas[np.argmin(error, axis=0)]
+
+
+def ridge_predict(basis: RidgeBasis, y: np.ndarray, projected: np.ndarray, alpha_per_output) -> np.ndarray:
+    """Ridge predictions at the projected new inputs with a given penalty per output column."""
+    _, y_mean, rotated = _rotated(basis, y)
+    return _predict_rotated(basis, rotated, y_mean, projected, np.asarray(alpha_per_output, dtype=float))
+
+
 def r2_columns(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """Coefficient of determination of every column (as sklearn's r2_score per output)."""
+    """Coefficient of determination of every column (as sklearn's r2_score per output); NaN where the
+    true column is constant (up to rounding), for which R^2 is undefined."""
     residual = ((y_true - y_pred) ** 2).sum(axis=0)
-    total = ((y_true - y_true.mean(axis=0)) ** 2).sum(axis=0)
+    centred = y_true - y_true.mean(axis=0)
+    total = (centred ** 2).sum(axis=0)
+    scale = np.abs(y_true).max(axis=0) if len(y_true) else np.zeros(y_true.shape[1:])
+    constant = total <= len(y_true) * (1e-10 * scale) ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        return 1.0 - residual / total
+        return np.where(constant, np.nan, 1.0 - residual / total)
 
 
 def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -27,7 +27,9 @@ from sklearn.linear_model import Lasso
 from sklearn.neural_network import MLPRegressor
 
 from .lasso_cv import lasso_cv_predict
-from ..kernels.regression import RidgeBasis, r2_columns, ridge_gcv_predict
+from ..core.folds import grouped_folds
+from ..kernels.regression import (InnerSplits, RidgeBasis, grouped_cv_alphas, r2_columns, ridge_gcv_predict,
+                                  ridge_predict)
 
 PAPER_MLP_GRID = {
     "max_iter": [10, 100, 300, 500],
@@ -74,7 +76,7 @@ class Fitter:
     """Cross-validated predictions of every output column; reusable across permutations."""
 
     def __init__(self, x: np.ndarray, folds, model: str, seed, alphas, lasso_alpha, n_components,
-                 n_jobs: int | None = None, lasso_max_iter: int = 10_000):
+                 n_jobs: int | None = None, lasso_max_iter: int = 10_000, inner_groups=None):
         self.x, self.folds, self.model, self.n_jobs = x, folds, model, n_jobs
         self.lasso_max_iter = lasso_max_iter
         self.grid = None  # mlp_grid: the paper's grid unless a smaller one is set
@@ -82,6 +84,12 @@ class Fitter:
         self.bases = [RidgeBasis.fit(x[train]) for train, _ in folds] if model == "ridge" else None
         # the held-out rows in each fold's basis: the same for every permutation
         self.projected = [b.project(x[test]) for b, (_, test) in zip(self.bases, folds)] if self.bases else None
+        # ridge with grouped rows: each training fold's penalty comes from inner folds that keep groups whole
+        self.inner = None
+        if model == "ridge" and inner_groups is not None:
+            self.inner = [InnerSplits.fit(x[train], grouped_folds(inner_groups[train],
+                                                                  min(5, len(np.unique(inner_groups[train])))))
+                          for train, _ in folds]
         self.components = None
         if model == "pcr":
             self.components = []
@@ -107,6 +115,9 @@ class Fitter:
         return predictions, fold_r2, chosen
 
     def _fold(self, i, train, test, y, chosen):
+        if self.model == "ridge" and self.inner is not None:
+            chosen[i] = grouped_cv_alphas(self.inner[i], y[train], self.alphas)
+            return ridge_predict(self.bases[i], y[train], self.projected[i], chosen[i])
         if self.model == "ridge":
             chosen[i], predicted = ridge_gcv_predict(self.bases[i], y[train], self.projected[i], self.alphas)
             return predicted
@@ -129,23 +140,44 @@ class Fitter:
         return fit.predict(self.x[test]).reshape(len(test), -1)
 
 
+def fold_aggregate(fold_score: str):
+    """How fold R^2 become one score: the mean or median over the folds where R^2 is defined (a gene
+    constant in a test fold has no R^2 there); NaN when it is defined in none."""
+    function = np.nanmedian if fold_score == "median" else np.nanmean
+
+    def aggregate(values, axis=0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: NaN, said in the notes
+            return function(values, axis=axis)
+    return aggregate
+
+
 def permuted_r2(permutations, fitter: "Fitter", y: np.ndarray, fold_score: str = "mean") -> np.ndarray:
     """Fold R^2 of every output (mean or median over folds) for each permutation of the rows of y."""
-    aggregate = np.median if fold_score == "median" else np.mean
+    aggregate = fold_aggregate(fold_score)
     return np.array([aggregate(fitter.predict(y[p])[1], axis=0) for p in permutations])
 
 
 
-def pcr_f_test(x: np.ndarray, y: np.ndarray, n_components: int) -> np.ndarray:
-    """F-test p-value of each output regressed on the top principal components of x (all rows)."""
+def pcr_f_test(x: np.ndarray, y: np.ndarray, n_components: int, permutations=None) -> np.ndarray:
+    """F-test p-value of each output regressed on the top principal components of x (all rows).
+
+    With ``permutations`` (row orders of y), the p-value is (k + 1) / (n + 1) over them instead of the F
+    distribution's (the in-sample R^2 is monotone in F, and the design stays fixed: one projection)."""
     k = min(n_components, x.shape[0] - 2, x.shape[1])
     if k < 1:
         return np.full(y.shape[1], np.nan)
     scores = PCA(n_components=k, random_state=0).fit_transform(x)
-    design = np.column_stack([np.ones(len(x)), scores])
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    r2 = r2_columns(y, design @ coef)
-    dof = len(x) - k - 1
+    basis, _ = np.linalg.qr(scores - scores.mean(axis=0))  # the centred design, orthonormal
+    centred = y - y.mean(axis=0)
+    total = (centred ** 2).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = ((basis.T @ centred) ** 2).sum(axis=0) / total
+        if permutations is not None:
+            at_least = np.zeros(y.shape[1])
+            for order in permutations:
+                at_least += ((basis.T @ centred[order]) ** 2).sum(axis=0) / total >= r2 - 1e-12
+            return np.where(total > 0, (1 + at_least) / (1 + len(permutations)), np.nan)
+        dof = len(x) - k - 1
         f = (r2 / k) / ((1 - r2) / dof)
     return stats.f.sf(f, k, dof)

@@ -23,6 +23,8 @@ Benjamini-Hochberg over outputs.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -35,13 +37,16 @@ from ..kernels.regression import DEFAULT_ALPHAS, pearson_columns, standardize_co
 from ..core.resampling import (group_means, group_permutation, group_permutations, has_groups,
                                permutation_p_values, smallest_p_note)
 from ..core.multiple_testing import bh_qvalues
+from ..core.inputs import heavy_tails
 from ..core.paired import PairedMatrices, paired_matrices
 from ..core.parallel import map_blocks
 from ..core.folds import grouped_folds
-from .models import Fitter, pcr_f_test, permuted_r2
+from .models import Fitter, fold_aggregate, pcr_f_test, permuted_r2
 
 MODELS = ("ridge", "lasso", "lasso_cv", "mlp_grid", "pcr", "mlp")
 FOLD_SCORES = ("mean", "median")
+INNER_CV = ("auto", "gcv", "grouped")  # how ridge chooses its penalty inside each training fold
+F_TEST_PERMUTATIONS = 999  # the PCR F-test's permutations when the tails are heavy
 PAPER_MODELS = ("lasso_cv", "mlp_grid")  # scored by the median of fold R^2, as the paper did
 
 
@@ -63,21 +68,32 @@ class PredictabilityResult(Result):
 def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permutations, seed,
                     alphas, lasso_alpha, n_components, progress, notes, client=None, fold_score=None,
                     n_jobs=None, shuffle_once=False, shuffled_model=None, annotations=None, inputs=(),
-                    preset_name="default") -> PredictabilityResult:
+                    preset_name="default", inner_cv="auto") -> PredictabilityResult:
     check_choice(model, MODELS, "model")
+    check_choice(inner_cv, INNER_CV, "inner_cv")
     fold_score = fold_score or ("median" if model in PAPER_MODELS else "mean")
     check_choice(fold_score, FOLD_SCORES, "fold_score")
     if int(n_permutations) < 0:
         raise ValueError(f"n_permutations must be 0 or more; got {n_permutations}")
-    aggregate = np.median if fold_score == "median" else np.mean
+    aggregate = fold_aggregate(fold_score)
     constant = [n for n, sd in zip(out_names, y.std(axis=0)) if not sd > 0]
     if constant:
         raise ValueError(f"constant output column(s), R^2 undefined: {', '.join(constant[:10])}")
     x, y = standardize_columns(x), standardize_columns(y)
     folds = grouped_folds(groups, n_splits)
-    fitter = Fitter(x, folds, model, seed, alphas, lasso_alpha, n_components, n_jobs)
+    if inner_cv == "auto":  # GCV leaves out one row: rows of one group (doses of a compound) leak into it
+        inner_cv = "grouped" if model == "ridge" and has_groups(groups) else "gcv"
+    fitter = Fitter(x, folds, model, seed, alphas, lasso_alpha, n_components, n_jobs,
+                    inner_groups=groups if inner_cv == "grouped" else None)
+    if model == "ridge" and inner_cv == "grouped":
+        notes = notes + ("ridge penalties chosen by grouped inner cross-validation (groups kept whole, as in the "
+                         "outer folds)",)
     predictions, fold_r2, chosen = fitter.predict(y, f"cross-validation ({model}), folds" if progress else None)
     r2 = aggregate(fold_r2, axis=0)
+    undefined = np.isnan(fold_r2).any(axis=0)
+    if undefined.any():
+        notes = notes + (f"{int(undefined.sum())} output(s) constant in some test fold: R^2 is undefined there and "
+                         f"scored over the other folds ({int(np.isnan(r2).sum())} undefined in every fold: NaN)",)
     rng = np.random.default_rng(seed)
     permutations, exact = group_permutations(groups, n_permutations, rng) if n_permutations else ([], False)
     n_permutations = len(permutations)
@@ -92,7 +108,7 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
     p_values = permutation_p_values(null, r2, exact=exact) if n_permutations else np.full(len(r2), np.nan)
     name = "gene" if direction == "cp->ge" else "feature"
     table = pd.DataFrame({
-        name: out_names, "r2": r2, "r2_sd": fold_r2.std(axis=0, ddof=1) if n_splits > 1 else np.nan,
+        name: out_names, "r2": r2, "r2_sd": _fold_sd(fold_r2) if n_splits > 1 else np.nan,
         "pearson_r": pearson_columns(y, predictions),
         "r2_null_mean": null.mean(axis=0) if n_permutations else np.nan,
         "p_value": p_values, "q_value": bh_qvalues(p_values),
@@ -115,11 +131,19 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
     if model == "ridge":
         table["alpha"] = np.exp(np.log(chosen).mean(axis=0))
         parameters["alpha_grid"] = [float(a) for a in alphas]
+        parameters["inner_cv"] = inner_cv
         notes = notes + _edge_notes(chosen, np.asarray(alphas, dtype=float), name)
     if model == "pcr":
         grouped = has_groups(groups)
-        table["f_test_p_value"] = pcr_f_test(group_means(x, groups) if grouped else x,
-                                             group_means(y, groups) if grouped else y, n_components)
+        x_test, y_test = (group_means(x, groups), group_means(y, groups)) if grouped else (x, y)
+        kurtosis = heavy_tails(x_test, y_test)
+        orders = None
+        if kurtosis is not None:  # the F distribution's tail is wrong: permute the (independent) rows instead
+            orders, _ = group_permutations(np.arange(len(y_test)), F_TEST_PERMUTATIONS,
+                                           np.random.default_rng(None if seed is None else seed + 1))
+            notes = notes + (f"heavy tails (median excess kurtosis {kurtosis:.1f}): the PCR F-test's p-values come "
+                             f"from {len(orders)} permutations of the rows",)
+        table["f_test_p_value"] = pcr_f_test(x_test, y_test, n_components, orders)
         if grouped:
             notes = notes + ("the PCR F-test is computed on group means (rows of one group are not independent)",)
         parameters["n_components"] = n_components
@@ -139,6 +163,12 @@ def _predictability(x, y, out_names, groups, direction, model, n_splits, n_permu
     # against permutations that moved every feature together (their correlations kept)
     extras = {"output_matrix": y, "null_r2": null} if direction != "cp->ge" else {}
     return PredictabilityResult(table, settings, estimates, notes, inputs, extras=extras)
+
+
+def _fold_sd(fold_r2: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # fewer than two defined folds: NaN
+        return np.nanstd(fold_r2, axis=0, ddof=1)
 
 
 def _edge_notes(chosen: np.ndarray, alphas: np.ndarray, name: str) -> tuple[str, ...]:
@@ -187,7 +217,7 @@ def gene_predictability(cp, ge=None, key: str | None = None, model: str | None =
                         alphas=DEFAULT_ALPHAS, lasso_alpha: float = 0.1, n_components: int = 50,
                         include_controls: bool = False, progress: bool = False, client=None,
                         fold_score: str | None = None, n_jobs: int | None = None, shuffle_once: bool | None = None,
-                        preset=None) -> PredictabilityResult:
+                        preset=None, inner_cv: str = "auto") -> PredictabilityResult:
     """Cross-validated R^2 of each L1000 gene predicted from Cell Painting features.
 
     ``cp`` and ``ge`` are treatment-level Profiles or DataFrames sharing ``key``
@@ -198,7 +228,11 @@ def gene_predictability(cp, ge=None, key: str | None = None, model: str | None =
     (the default for "lasso_cv", as the paper). ``shuffle_once`` adds the
     paper's one-shuffle null (``r2_shuffled``, ``highly_predictable``).
     ``preset="paper"`` takes the paper's choices for every argument left at
-    its default (lasso_cv, median, no permutations, one shuffle). Returns a
+    its default (lasso_cv, median, no permutations, one shuffle). ``inner_cv``:
+    how ridge chooses each gene's penalty inside a training fold, "gcv"
+    (generalised cross-validation, leaving out rows) or "grouped" (inner
+    folds that keep groups whole, like the outer ones); "auto" takes
+    "grouped" when some group has several rows (doses of a compound). Returns a
     table with one row per gene: gene, r2, r2_sd, pearson_r, r2_null_mean,
     p_value, q_value (and symbol). With a ``dask.distributed.Client`` the
     permutations run on its workers (same numbers); ``n_jobs`` parallelises
@@ -210,7 +244,7 @@ def gene_predictability(cp, ge=None, key: str | None = None, model: str | None =
     return _predictability(m.cp, m.ge, m.ge_names, m.groups, "cp->ge", model, _default_splits(cp, n_splits),
                            n_permutations, seed, alphas, lasso_alpha, n_components, progress, _notes(m), client,
                            fold_score, n_jobs, shuffle_once, preset.shuffled_model if model == "lasso_cv" else None,
-                           m.ge_annotations, m.inputs, preset.name)
+                           m.ge_annotations, m.inputs, preset.name, inner_cv)
 
 
 @renamed_arguments(drop_controls=("include_controls", lambda drop: not drop))
@@ -219,7 +253,8 @@ def feature_predictability(cp, ge=None, key: str | None = None, model: str | Non
                            seed: int | None = 0, alphas=DEFAULT_ALPHAS, lasso_alpha: float = 0.1,
                            n_components: int = 50, include_controls: bool = False, progress: bool = False,
                            client=None, fold_score: str | None = None, n_jobs: int | None = None,
-                           shuffle_once: bool | None = None, preset=None) -> PredictabilityResult:
+                           shuffle_once: bool | None = None, preset=None, inner_cv: str = "auto"
+                           ) -> PredictabilityResult:
     """The reverse direction: each Cell Painting feature predicted from the L1000 genes (same options)."""
     preset, model, fold_score, n_permutations, shuffle_once = _choices(preset, model, fold_score, n_permutations,
                                                                        shuffle_once)
@@ -227,7 +262,7 @@ def feature_predictability(cp, ge=None, key: str | None = None, model: str | Non
     return _predictability(m.ge, m.cp, m.cp_names, m.groups, "ge->cp", model, _default_splits(cp, n_splits),
                            n_permutations, seed, alphas, lasso_alpha, n_components, progress, _notes(m), client,
                            fold_score, n_jobs, shuffle_once, preset.shuffled_model if model == "lasso_cv" else None,
-                           m.cp_annotations, m.inputs, preset.name)
+                           m.cp_annotations, m.inputs, preset.name, inner_cv)
 
 
 @renamed_arguments(drop_controls=("include_controls", lambda drop: not drop))

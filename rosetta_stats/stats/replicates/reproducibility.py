@@ -204,6 +204,11 @@ def replicate_reproducibility(
         p_values = _size_matched_p(source, ranges, order, starts, n_rows_per, u_counts, replicate_correlation, n_null, rng,
                                    client=client, progress=progress)
         notes.append(smallest_p_note(int(n_null)))
+        many = int(((u_counts >= 2) & (u_counts > len(n_rows_per))).sum())
+        if many:
+            notes.append(f"{many} perturbation(s) have more replicates than there are perturbations: their null sets "
+                         "take the perturbations as evenly as they can and average only the pairs of rows from "
+                         "different perturbations")
     table = pd.DataFrame({
         "perturbation": names,
         "n_replicates": n_rows_per,
@@ -351,4 +356,33 @@ def _size_matched_p(source, ranges, order, starts, n_rows_per, u_counts, observe
         null_values = np.concatenate([v for (j, _), v in zip(blocks, values) if j == i])
         members = np.flatnonzero(u_counts == k)
         p[members] = permutation_p_values(null_values, observed[members])
+    for k in [int(k) for k in np.unique(u_counts[u_counts >= 2]) if k > n_perts]:
+        null_values = _few_perturbations_null(source, ranges, order, starts, n_rows_per, k, n_null, rng)
+        members = np.flatnonzero(u_counts == k)
+        p[members] = permutation_p_values(null_values, observed[members]) if null_values is not None else np.nan
     return p
+
+
+def _few_perturbations_null(source, ranges, order, starts, n_rows_per, k, n_null, rng) -> np.ndarray | None:
+    """When k exceeds the number of perturbations, k rows cannot come from k different ones: each draw takes
+    the perturbations as evenly as it can (every one floor(k / n) rows, some one more) and its statistic is
+    the mean correlation over the pairs of rows from different perturbations only, so that no pair of
+    replicates enters the null. None when some perturbation has too few rows for that."""
+    n_perts = len(n_rows_per)
+    base, extra = divmod(k, n_perts)
+    if n_rows_per.min() < base + (1 if extra else 0):
+        return None
+    units = unit_rows(source.take(order), ranges=(ranges[0][order], ranges[1][order]))
+    null = np.empty(n_null)
+    for d in range(n_null):
+        counts = np.full(n_perts, base)
+        counts[rng.choice(n_perts, extra, replace=False)] += 1
+        total, same, n_same = np.zeros(units.shape[1]), 0.0, 0.0
+        for pert in np.flatnonzero(counts):
+            rows = starts[pert] + rng.choice(n_rows_per[pert], counts[pert], replace=False)
+            group = np.nansum(units[rows], axis=0)
+            total += group
+            same += group @ group - counts[pert]
+            n_same += counts[pert] * (counts[pert] - 1)
+        null[d] = ((total @ total - k) - same) / (k * (k - 1) - n_same)
+    return null
