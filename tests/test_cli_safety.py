@@ -246,3 +246,15 @@ def test_a_truncated_plain_csv_stops_naming_the_line(tmp_path, capsys, wells_csv
     assert code == 2
     one_line_error(err, f"cut.csv: line {n_lines} has 7 of the header's 8 fields")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_second_command_into_a_results_folder_needs_overwrite_and_deletes_nothing(wells_csv, tmp_path, capsys):
+    out = tmp_path / "res"
+    assert run(capsys, "replicates", wells_csv, "--perturbation", "pert", "--n-null", "50", "--out", out,
+               "--quiet")[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, _, err = run(capsys, "retrieval", wells_csv, "--perturbation", "pert", "--control", "pert_type=control",
+                       "--n-null", "50", "--out", out, "--quiet")
+    assert code == 2
+    one_line_error(err, "already holds results (replicate_reproducibility)", "--overwrite")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -13,19 +13,21 @@ with backoff. Only bytes that do not match the bucket's own ETag are
 removed, with an error. ``downloads.json`` beside the files records where
 each came from (key, ETag, size, Last-Modified, time).
 
-ETags: a single-part upload's ETag is the MD5 of the bytes; a multipart
-upload's is the MD5 of the concatenated binary MD5s of its parts, followed
-by ``-N``. The part size is not recorded, so the common sizes that give N
-parts are tried.
+ETags are checked as :mod:`rosetta_stats.data.etags` explains; an ETag that
+is no content hash (a mirror's) leaves the size as the check, and the
+sha256 of every downloaded file is recorded in ``downloads.json``. When the
+server sends neither a length nor an ETag, the end of the stream proves
+nothing: a ranged request past the bytes received must be refused (416)
+before the file counts as complete. A transfer slower than ``min_rate``
+bytes per second over a minute, or longer than ``deadline`` seconds, stops
+with an error (the bytes are kept to resume). Every ``.part``, lock and
+record file is opened without following links.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import fcntl
-import hashlib
 import http.client
 import json
-import math
 import os
 import socket
 import time
@@ -39,104 +41,18 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..common.atomic_files import atomic_path
-from ..common.errors import RosettaError
+from ..common.safe_paths import UnsafePathError, exclusive_lock, open_for_append, open_for_reading
+from .etags import (COMMON_PART_SIZES, MIB, DownloadError, ETagMismatchError, UnverifiableETagWarning,  # noqa: F401
+                    candidate_part_sizes, compute_etag, etag_kind, file_digest, verify_etag)
 from .registry import BUCKET_URL, LISTING_DATE, RemoteFile, get_dataset
 
-MIB = 1024 * 1024
-COMMON_PART_SIZES = tuple(m * MIB for m in (8, 16, 5, 15, 32, 50, 64, 100, 128, 256, 512, 1024))
 _TRANSIENT = (urllib.error.URLError, ConnectionError, http.client.HTTPException, socket.timeout, TimeoutError)
-
-
-class DownloadError(RosettaError):
-    """A file could not be fetched (not found, truncated, refused)."""
-
-
-class ETagMismatchError(DownloadError):
-    """The bytes arrived but their ETag is not the registry's."""
+MIN_RATE = 1024  # bytes per second, over RATE_WINDOW seconds, below which a transfer is given up
+RATE_WINDOW = 60.0
 
 
 class ChangedSinceListingWarning(UserWarning):
     """The bucket's object is not the one in the 2022-02-25 listing (the bytes were verified against today's)."""
-
-
-class UnverifiableETagWarning(UserWarning):
-    """No part size reproduces a multipart ETag's part count; the bytes were kept unverified."""
-
-
-def _md5_parts(path: Path, part_size: int) -> list[bytes]:
-    digests = []
-    with open(path, "rb") as fh:
-        while True:
-            block = fh.read(part_size)
-            if not block:
-                break
-            digests.append(hashlib.md5(block).digest())
-    return digests
-
-
-def compute_etag(path: str | os.PathLike, n_parts: int | None = None, part_size: int | None = None) -> str:
-    """The ETag of a file: plain MD5, or multipart ``<md5 of part md5s>-N`` for ``part_size``."""
-    path = Path(path)
-    if not n_parts:
-        return _streamed_md5(path)
-    digests = _md5_parts(path, part_size)
-    return f"{hashlib.md5(b''.join(digests)).hexdigest()}-{len(digests)}"
-
-
-def _streamed_md5(path: Path) -> str:
-    md5 = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(8 * MIB), b""):
-            md5.update(block)
-    return md5.hexdigest()
-
-
-def candidate_part_sizes(size: int, n_parts: int, limit: int = 32) -> list[int]:
-    """Part sizes that split ``size`` bytes into exactly ``n_parts``: the common ones first, then every
-    whole MiB in the range that gives that count (at most ``limit`` in all)."""
-    found = [p for p in COMMON_PART_SIZES if math.ceil(size / p) == n_parts]
-    if n_parts > 1:
-        low = math.ceil(size / n_parts / MIB)  # smallest whole-MiB part giving n_parts
-        high = math.ceil(size / (n_parts - 1) / MIB)  # parts this large give fewer
-        for mib in range(max(low, 1), high + 1):
-            part = mib * MIB
-            if math.ceil(size / part) == n_parts and part not in found:
-                found.append(part)
-            if len(found) >= limit:
-                break
-    return found[:limit]
-
-
-def verify_etag(path: str | os.PathLike, expected: str, label: str | None = None) -> bool:
-    """True when the file's ETag equals ``expected``.
-
-    Raises :class:`ETagMismatchError` on a mismatch; warns with
-    :class:`UnverifiableETagWarning` and returns False when no common part
-    size reproduces the multipart count.
-    """
-    path = Path(path)
-    label = label or path.name
-    expected = expected.strip('"')
-    if "-" not in expected:
-        actual = _streamed_md5(path)
-        if actual != expected:
-            raise ETagMismatchError(f"{label}: ETag mismatch: expected {expected}, got {actual}")
-        return True
-    n_parts = int(expected.rsplit("-", 1)[1])
-    sizes = candidate_part_sizes(path.stat().st_size, n_parts)
-    if not sizes:
-        warnings.warn(
-            f"{label}: cannot verify multipart ETag {expected}: no common part size gives "
-            f"{n_parts} parts for {path.stat().st_size} bytes", UnverifiableETagWarning, stacklevel=2,
-        )
-        return False
-    tried = []
-    for part_size in sizes:
-        actual = compute_etag(path, n_parts, part_size)
-        if actual == expected:
-            return True
-        tried.append(f"{actual} (part size {part_size // MIB} MiB)")
-    raise ETagMismatchError(f"{label}: ETag mismatch: expected {expected}, got {'; '.join(tried)}")
 
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -220,22 +136,71 @@ def locate(remote: RemoteFile, base_url: str = BUCKET_URL, prefixes: Iterable[st
     raise DownloadError(f"{remote.name}: the bucket did not answer; tried: " + ", ".join(failures))
 
 
-def _fetch_into(url: str, part: Path, expected_size: int | None, timeout: float, bar) -> None:
+class _Pace:
+    """The transfer's clock: an overall deadline and a minimum rate over a sliding window."""
+
+    def __init__(self, label: str, deadline: float | None, min_rate: float, window: float | None = None):
+        self.label, self.min_rate = label, float(min_rate)
+        self.window = float(RATE_WINDOW if window is None else window)
+        self.start = time.monotonic()
+        self.deadline = None if deadline is None else self.start + float(deadline)
+        self.mark, self.bytes_since = self.start, 0
+
+    def tick(self, n: int) -> None:
+        now = time.monotonic()
+        self.bytes_since += n
+        if self.deadline is not None and now > self.deadline:
+            raise DownloadError(f"{self.label}: the download passed its deadline of "
+                                f"{self.deadline - self.start:.0f} s; the bytes so far are kept to resume")
+        if now - self.mark >= self.window:
+            rate = self.bytes_since / (now - self.mark)
+            if rate < self.min_rate:
+                raise DownloadError(f"{self.label}: the server sends {rate:.0f} B/s, below the minimum of "
+                                    f"{self.min_rate:.0f} B/s; the bytes so far are kept to resume")
+            self.mark, self.bytes_since = now, 0
+
+
+def _part_size(part: Path) -> int:
+    try:
+        return os.lstat(part).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _fetch_into(url: str, part: Path, expected_size: int | None, timeout: float, bar, pace: _Pace) -> None:
     """Append the rest of ``url`` to ``part`` (Range from its current size)."""
-    start = part.stat().st_size if part.exists() else 0
+    start = _part_size(part)
     request = urllib.request.Request(url, headers={"Range": f"bytes={start}-"} if start else {})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response, open_for_append(part) as fh:
         if start and response.status != 206:  # server ignored the range: start over
-            start = 0
-            part.write_bytes(b"")
+            fh.truncate(0)
             bar.reset(total=expected_size)
-        with open(part, "ab") as fh:
-            while True:
-                block = response.read(MIB)
-                if not block:
-                    break
-                fh.write(block)
-                bar.update(len(block))
+        read = getattr(response, "read1", response.read)
+        while True:
+            block = read(256 * 1024)  # whatever has arrived: a slow server is timed between blocks
+            if not block:
+                break
+            fh.write(block)
+            bar.update(len(block))
+            pace.tick(len(block))
+
+
+def _complete_without_length(url: str, part: Path, timeout: float, label: str) -> bool:
+    """With no length and no ETag, ask for the bytes past what arrived: 416 means the file is complete,
+    206 means more (False: fetch again), a 200 (ranges ignored) means it cannot be known (an error)."""
+    got = _part_size(part)
+    request = urllib.request.Request(url, headers={"Range": f"bytes={got}-"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            if response.status == 206:
+                return False
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416:
+            return True
+        raise DownloadError(f"{label}: HTTP {exc.code} when checking the end of the file") from None
+    raise DownloadError(f"{label}: the server sends neither a length nor an ETag and ignores ranges, so "
+                        "whether the file is complete cannot be told; it is not installed (the bytes stay in "
+                        f"{part.name})")
 
 
 class _PartLock:
@@ -243,21 +208,23 @@ class _PartLock:
 
     def __init__(self, part: Path):
         self.path = part.with_name(part.name + ".lock")
+        self.held = None
 
     def __enter__(self):
-        self.handle = open(self.path, "w")
+        self.held = exclusive_lock(self.path, blocking=False)
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.held.__enter__()
         except BlockingIOError:
-            self.handle.close()
             raise DownloadError(f"{self.path.name[:-5]} is being downloaded by another process; "
                                 "wait for it or remove the stale lock") from None
+        except UnsafePathError as exc:
+            raise DownloadError(str(exc)) from None
         return self
 
     def __exit__(self, *exc):
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
-        self.path.unlink(missing_ok=True)
+        self.held.__exit__(*exc)
+        if not self.path.is_symlink():
+            self.path.unlink(missing_ok=True)
 
 
 def _provenance_path(dest: Path) -> Path:
@@ -267,35 +234,51 @@ def _provenance_path(dest: Path) -> Path:
 def read_provenance(dest: str | os.PathLike) -> dict:
     """``downloads.json`` of a download root: relative path -> where the file came from."""
     path = _provenance_path(Path(dest))
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return {}
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DownloadError(f"{path} is corrupt ({exc}); move it away to start a new record") from None
+        with open_for_reading(path) as fh:
+            record = json.loads(fh.read(64 * MIB).decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, UnsafePathError) as exc:
+        raise DownloadError(f"{path} is corrupt or unsafe ({str(exc).splitlines()[0]}); move it away to start a "
+                            "new record") from None
+    if not isinstance(record, dict) or not all(isinstance(v, dict) for v in record.values()):
+        raise DownloadError(f"{path} is not a downloads record; move it away to start a new record")
+    return record
 
 
-def _record(dest: Path, remote: RemoteFile, obj: RemoteObject, changed: bool) -> None:
+def _record(dest: Path, remote: RemoteFile, obj: RemoteObject, changed: bool, sha256: str) -> None:
     path = _provenance_path(dest)
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        lock = exclusive_lock(path.with_name(path.name + ".lock"))
+        lock.__enter__()
+    except UnsafePathError as exc:
+        raise DownloadError(str(exc)) from None
+    try:
         record = read_provenance(dest)
         record[remote.relative_path] = {
             "key": obj.url.split("/", 3)[-1], "url": obj.url, "etag": obj.etag, "size": obj.size,
             "last_modified": obj.last_modified, "release": remote.release,
             "listing_etag": remote.etag, "listing_size": remote.size,
-            "changed_since_listing": changed,
+            "changed_since_listing": changed, "sha256": sha256, "etag_kind": etag_kind(obj.etag),
             "downloaded": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
+    finally:
+        lock.__exit__(None, None, None)
 
 
-def _matches(path: Path, size: int | None, etag: str | None) -> bool:
+def _matches(path: Path, size: int | None, etag: str | None, recorded: dict | None) -> bool:
+    """Is the file there the object? By its size, and its ETag when that is a content hash, else by the
+    sha256 recorded when this package downloaded it."""
+    if path.is_symlink() or not path.is_file():
+        return False
     if size is not None and path.stat().st_size != size:
         return False
-    if etag is None:
-        return size is not None
+    if etag_kind(etag) not in ("md5", "multipart"):
+        sha256 = (recorded or {}).get("sha256")
+        return sha256 is not None and (recorded or {}).get("etag") == etag and file_digest(path) == sha256
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnverifiableETagWarning)
@@ -313,6 +296,8 @@ def download_file(
     backoff: float = 1.0,
     timeout: float = 60.0,
     progress: bool = True,
+    deadline: float | None = None,
+    min_rate: float = MIN_RATE,
 ) -> Path:
     """Download one file below ``dest`` (in the bucket's folder layout), verified against the bucket today.
 
@@ -320,6 +305,8 @@ def download_file(
     object is not fetched again. A file there that does not match is
     replaced only if this package downloaded it (it is in ``downloads.json``);
     otherwise it is left alone and the download stops with an error.
+    ``deadline`` (seconds, default none) bounds the whole transfer and
+    ``min_rate`` (bytes per second over a minute) a trickling server.
     """
     dest = Path(dest)
     target = dest / remote.relative_path
@@ -331,18 +318,27 @@ def download_file(
                       "the bucket's current ETag", ChangedSinceListingWarning, stacklevel=2)
     etag = obj.etag if obj.etag is not None else (remote.etag if obj.size in (None, remote.size) else None)
     size = obj.size if obj.size is not None else remote.size
+    if target.is_symlink():
+        raise DownloadError(f"{target} is a symbolic link; it is left alone: move it away and retry")
+    record = read_provenance(dest)
     if target.exists():
-        if _matches(target, size, etag):
-            _record(dest, remote, obj, changed)
+        if _matches(target, size, etag, record.get(remote.relative_path)):
+            _record(dest, remote, obj, changed, file_digest(target))
             return target
-        if remote.relative_path not in read_provenance(dest):
+        if remote.relative_path not in record:
             raise DownloadError(f"{target} exists and is not the bucket's current object; it was not "
                                 "downloaded by rosetta_stats, so it is left alone: move it away and retry")
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     with _PartLock(part):
-        _transfer(obj, part, size, retries, backoff, timeout, progress, remote.name)
-        got = part.stat().st_size
+        if part.is_symlink():
+            raise DownloadError(f"{part} is a symbolic link; refusing to write through it (remove it and retry)")
+        pace = _Pace(remote.name, deadline, min_rate)
+        _transfer(obj, part, size, retries, backoff, timeout, progress, remote.name, pace)
+        while size is None and etag_kind(etag) not in ("md5", "multipart") and not _complete_without_length(
+                obj.url, part, timeout, remote.name):
+            _transfer(obj, part, size, retries, backoff, timeout, progress, remote.name, pace)
+        got = _part_size(part)
         if size is not None and got != size:
             if got > size:
                 part.unlink()
@@ -350,40 +346,42 @@ def download_file(
                                     "the bytes were removed")
             raise DownloadError(f"{remote.name}: truncated download: got {got} of {size} bytes after "
                                 f"{retries + 1} attempts; the partial file is kept to resume")
-        if etag is None:
-            warnings.warn(f"{remote.name}: the bucket sent no ETag; only the size was checked",
-                          UnverifiableETagWarning, stacklevel=2)
+        if etag_kind(etag) not in ("md5", "multipart"):
+            warnings.warn(f"{remote.name}: the server's ETag ({etag or 'none'}) is no content hash; the size was "
+                          "checked and the sha256 recorded", UnverifiableETagWarning, stacklevel=2)
         else:
             try:
                 verify_etag(part, etag, label=remote.name)
             except ETagMismatchError as exc:
                 part.unlink()
                 raise ETagMismatchError(f"{exc} (the bucket's ETag; bad bytes removed)") from None
+        sha256 = file_digest(part)
         os.replace(part, target)
-    _record(dest, remote, obj, changed)
+    _record(dest, remote, obj, changed, sha256)
     return target
 
 
 def _transfer(obj: RemoteObject, part: Path, size: int | None, retries: int, backoff: float,
-              timeout: float, progress: bool, label: str) -> None:
+              timeout: float, progress: bool, label: str, pace: _Pace) -> None:
     """Fill ``part`` from the object, resuming and retrying; leaves whatever arrived."""
-    done = part.stat().st_size if part.exists() else 0
+    done = _part_size(part)
     if size is not None and done > size:
-        part.write_bytes(b"")
+        with open_for_append(part) as fh:
+            fh.truncate(0)
         done = 0
     with tqdm(total=size, initial=done, unit="B", unit_scale=True, desc=label,
               disable=not progress, leave=False) as bar:
         for attempt in range(retries + 1):
             try:
-                _fetch_into(obj.url, part, size, timeout, bar)
+                _fetch_into(obj.url, part, size, timeout, bar, pace)
             except urllib.error.HTTPError as exc:
-                if exc.code == 416 and part.exists() and size is not None and part.stat().st_size >= size:
+                if exc.code == 416 and size is not None and _part_size(part) >= size:
                     return
                 if exc.code not in RETRY_STATUSES:
                     raise DownloadError(f"{label}: HTTP {exc.code} from {obj.url}") from exc
             except _TRANSIENT:
                 pass
-            got = part.stat().st_size if part.exists() else 0
+            got = _part_size(part)
             if size is None or got >= size:
                 if size is not None or got:
                     return

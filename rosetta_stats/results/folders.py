@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import io
 import json
 import math
 import os
@@ -27,7 +28,8 @@ import pandas as pd
 from ..bridge.rds import r_type, write_rds
 from ..common.result import json_safe
 from ..common.validation import check_unique_columns
-from .output_folder import MANIFEST, OutputError, safe_relative, staged_folder
+from .manifest import ManifestError, load as load_manifest, read_listed, verify_file
+from .output_folder import MANIFEST, safe_relative, staged_folder
 
 COLUMN_DESCRIPTIONS = {
     "perturbation": "perturbation identifier (the match key)",
@@ -170,6 +172,7 @@ def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "inputs": all_inputs,
         "notes": [str(n) for n in notes], "tables": {}, "files": {},
+        "kind": sorted(prepared),  # which results: another kind in the same folder needs overwrite=True
     }
     with staged_folder(out_dir, overwrite=overwrite, planned=planned) as tmp:
         for name, (table, kind, settings, estimates, table_notes, table_inputs) in prepared.items():
@@ -214,8 +217,10 @@ def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs
         for name, payload in extra_files.items():
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_bytes(payload)
+        manifest["sizes"] = {}
         for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
             manifest["files"][str(path.relative_to(tmp))] = sha256_file(path)
+            manifest["sizes"][str(path.relative_to(tmp))] = path.stat().st_size
         (tmp / MANIFEST).write_text(json.dumps(json_safe(manifest), indent=2, allow_nan=False))
     return Path(out_dir)
 
@@ -223,51 +228,47 @@ def write_results(results: Mapping[str, Any], out_dir: str | os.PathLike, inputs
 def read_results(out_dir: str | os.PathLike, verify: bool = True) -> tuple[dict[str, pd.DataFrame], dict]:
     """Read a folder written by :func:`write_results`: (tables by name, manifest).
 
-    With ``verify`` every listed file must exist inside the folder with its
-    recorded sha256, and every table must have its recorded row count. Only
-    tables the manifest lists are read, and only from files it lists.
+    The manifest is checked against its schema first (:mod:`.manifest`). With
+    ``verify`` every listed file must be a regular file inside the folder,
+    reached without links, with its recorded size and sha256, and every table
+    must have its recorded row count. Only tables the manifest lists are read,
+    and only from files it lists.
     """
     out_dir = Path(out_dir)
-    manifest_path = out_dir / MANIFEST
-    if not manifest_path.is_file():
-        raise ValueError(f"{out_dir} has no manifest.json; is it a rosetta_stats results folder?")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        files, tables_entry = manifest["files"], manifest["tables"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        raise ValueError(f"{manifest_path} is corrupt or not a rosetta_stats manifest ({exc})") from None
-    try:
-        names = {safe_relative(n) for n in files}
-    except OutputError as exc:
-        raise ValueError(f"{manifest_path} names a file outside the folder: {exc}") from None
+    manifest = load_manifest(out_dir)
     if verify:
-        for name, digest in files.items():
-            path = out_dir / name
-            if not path.is_file():
-                raise ValueError(f"{name} is listed in the manifest but missing from {out_dir}")
-            if sha256_file(path) != digest:
-                raise ValueError(f"{name} does not match its sha256 in the manifest (changed after writing?)")
+        for name in manifest["files"]:
+            verify_file(out_dir, name, manifest)
     tables = {}
-    for name, entry in tables_entry.items():
+    for name, entry in manifest.get("tables", {}).items():
         csv = entry["files"]["csv"]
-        if safe_relative(csv) not in names:
-            raise ValueError(f"table {name!r} points to {csv}, which the manifest does not list")
-        text_columns = [c for c in entry["columns"] if c["type"] == "character"]
-        table = pd.read_csv(out_dir / csv, dtype={c["name"]: "object" for c in text_columns},
-                            keep_default_na=False, na_values={c["name"]: [""] for c in entry["columns"]
-                                                               if c["type"] != "character"})
+        data = read_listed(out_dir, csv, manifest)
+        text_columns = [c for c in entry.get("columns", []) if c["type"] == "character"]
+        try:
+            table = pd.read_csv(io.BytesIO(data), dtype={c["name"]: "object" for c in text_columns},
+                                keep_default_na=False, na_values={c["name"]: [""] for c in entry.get("columns", [])
+                                                                   if c["type"] != "character"})
+        except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise ManifestError(f"{csv} cannot be read as the table {name!r} ({_first_line(exc)})") from None
+        missing_columns = [c["name"] for c in entry.get("columns", []) if c["name"] not in table.columns]
+        if missing_columns:
+            raise ManifestError(f"{csv} lacks the column(s) its manifest lists: {', '.join(missing_columns[:5])}")
         for c in text_columns:
             column = table[c["name"]].astype(object)
             column[column.isna()] = ""  # an empty cell that was not missing is an empty string
             missing = c.get("missing_rows")
             if missing is None:  # an older manifest: empty cells were missing values
                 missing = np.flatnonzero((table[c["name"]] == "").to_numpy()).tolist()
-            column.iloc[missing] = np.nan
+            column.iloc[[i for i in missing if i < len(column)]] = np.nan
             table[c["name"]] = column
-        for c in entry["columns"]:
+        for c in entry.get("columns", []):
             if c["type"] == "logical" and table[c["name"]].dtype == object:
                 table[c["name"]] = table[c["name"]].map({"True": True, "False": False, "": np.nan})
         if verify and len(table) != entry["rows"]:
-            raise ValueError(f"{csv} has {len(table)} rows; the manifest says {entry['rows']}")
+            raise ManifestError(f"{csv} has {len(table)} rows; the manifest says {entry['rows']}")
         tables[name] = table
     return tables, manifest
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

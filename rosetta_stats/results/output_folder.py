@@ -5,9 +5,10 @@ The rules (one place, used by every command and by ``write_results``):
 * the target is a new folder, an empty folder, or a folder rosetta_stats
   wrote before (its ``manifest.json`` says so); a file, or a folder of
   someone else's files, is refused with a message saying why;
-* a file already in the folder is replaced only if the old manifest lists
-  it, and only with ``overwrite=True``; files the old manifest lists that the
-  new run does not write are removed (they were ours); nothing else is touched;
+* a folder that already holds results (of this kind or another) is written
+  only with ``overwrite=True``, which replaces or removes only the files the
+  old manifest lists, each reached inside the folder without a link on the
+  way; nothing else is ever touched;
 * the whole folder is assembled in a staging folder beside the target and
   moved in at the end (one rename for a new folder; file by file, manifest
   last, under a lock, for an existing one), so an error, a kill or a full
@@ -20,8 +21,6 @@ The rules (one place, used by every command and by ``write_results``):
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
 import shutil
 import tempfile
@@ -30,8 +29,9 @@ from pathlib import Path, PurePosixPath
 
 from ..common.atomic_files import apply_umask, atomic_path
 from ..common.errors import RosettaError
+from ..common.safe_paths import UnsafePathError, exclusive_lock, inside, remove_listed_file
+from .manifest import MANIFEST, ManifestError, load as load_manifest
 
-MANIFEST = "manifest.json"
 STAGING_MARK = ".rosetta-staging-"
 
 
@@ -49,17 +49,14 @@ def safe_relative(name: str) -> str:
 
 
 def read_manifest(folder: Path) -> dict | None:
-    """The folder's manifest if rosetta_stats wrote it, None if there is none; an error if corrupt."""
+    """The folder's manifest if rosetta_stats wrote it, None if there is none; an error if it is anything else."""
     path = folder / MANIFEST
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None
     try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise OutputError(f"{path} is corrupt ({exc}); it was not written by rosetta_stats or was damaged") from None
-    if not isinstance(manifest, dict) or manifest.get("package") != "rosetta_stats":
-        raise OutputError(f"{path} was not written by rosetta_stats; choose another output folder")
-    return manifest
+        return load_manifest(folder)
+    except ManifestError as exc:
+        raise OutputError(f"{exc}; the folder is left alone: choose another output folder") from None
 
 
 def check_target(target: Path, names: list[str], overwrite: bool) -> dict | None:
@@ -85,11 +82,12 @@ def check_target(target: Path, names: list[str], overwrite: bool) -> dict | None
     if foreign:
         raise OutputError(f"{target} holds {', '.join(foreign[:3])}, which rosetta_stats did not write; "
                           "it is left alone: choose another folder or move it away")
-    clash = sorted(set(names) & (present & ours) - {MANIFEST})
-    if clash and not overwrite:
-        raise OutputError(f"{target} already holds results ({', '.join(clash[:3])}"
-                          f"{' ...' if len(clash) > 3 else ''}); pass overwrite=True to replace "
-                          "the files it wrote before")
+    listed = sorted(set(old.get("files", {})) - {MANIFEST})
+    if listed and not overwrite:
+        kind = old.get("kind") or sorted(old.get("tables", {}))
+        shown = ", ".join(map(str, kind[:3])) if kind else ", ".join(listed[:3])
+        raise OutputError(f"{target} already holds results ({shown}{' ...' if len(kind or listed) > 3 else ''}); "
+                          "pass overwrite=True to replace them (only the files its manifest lists)")
     return old
 
 
@@ -125,14 +123,14 @@ def clear_stale_staging(parent: Path, name: str) -> None:
 @contextlib.contextmanager
 def _lock(parent: Path, name: str) -> Iterator[None]:
     path = parent / f".{name}.rosetta-lock"
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
+    try:
+        with exclusive_lock(path):
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    except UnsafePathError as exc:
+        raise OutputError(str(exc)) from None
     with contextlib.suppress(OSError):
-        path.unlink()
+        if not path.is_symlink():
+            path.unlink()
 
 
 @contextlib.contextmanager
@@ -177,16 +175,24 @@ def _move_in(staging: Path, target: Path, overwrite: bool) -> None:
         if not target.exists():
             os.rename(staging, target)
             return
+        try:
+            destinations = {n: inside(target, n) for n in names}  # no link on the way, nothing outside
+            stale = sorted(set((old or {}).get("files", {})) - set(names))
+            for n in stale:
+                inside(target, n)
+        except UnsafePathError as exc:
+            raise OutputError(f"{exc}; nothing was changed") from None
         manifest_last = sorted(names, key=lambda n: n == MANIFEST)
         for n in manifest_last:
-            destination = target / n
+            destination = destinations[n]
             destination.parent.mkdir(parents=True, exist_ok=True)
+            inside(target, n)  # the folders just made are ours; check again that none became a link
+            if destination.exists() and not destination.is_file():
+                raise OutputError(f"{destination} is not a regular file; it is left alone")
             os.replace(staging / n, destination)
-        stale = set((old or {}).get("files", {})) - set(names)
-        for n in sorted(stale):
-            path = target / safe_relative(n)
-            if path.is_file():
-                path.unlink()
+        for n in stale:
+            with contextlib.suppress(UnsafePathError):  # a listed file someone replaced by a link stays
+                remove_listed_file(target, n)
 
 
 def write_file_output(frame_writer, path: str | os.PathLike, overwrite: bool = False) -> Path:

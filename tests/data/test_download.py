@@ -199,3 +199,74 @@ def test_a_second_download_of_the_same_file_is_refused_while_the_first_runs(serv
     with dl._PartLock(part):
         with pytest.raises(dl.DownloadError, match="being downloaded by another process"):
             dl.download_file(remote, tmp_path, base_url=server.url, progress=False)
+
+
+# ---------------------------------------------------------------- servers that prove less, and hostile folders
+
+def bare_file(server, name, size):
+    """An object the server describes with neither length nor ETag, and that the registry does not list."""
+    body = bytes((i * 13) % 251 for i in range(size))
+    remote = RemoteFile("TA-ORF-BBBC037-Rohban", "ge", name, None, None)
+    server.objects[remote.key(PREFIXES[0])] = body
+    server.bare.add(remote.key(PREFIXES[0]))
+    return remote, body
+
+
+def test_without_length_or_etag_a_dropped_stream_is_not_called_complete(server, tmp_path):
+    remote, body = bare_file(server, "replicate_level_l1k.csv.gz", 200_000)
+    server.drop_after[remote.key(PREFIXES[0])] = 50_000  # the first stream ends early, as if complete
+    with pytest.warns(dl.UnverifiableETagWarning, match="no content hash"):
+        path = dl.download_file(remote, tmp_path, base_url=server.url, progress=False, backoff=0)
+    assert path.read_bytes() == body  # the ranged check found the missing bytes and fetched them
+    assert dl.read_provenance(tmp_path)[remote.relative_path]["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_without_length_etag_or_ranges_completeness_cannot_be_told(server, tmp_path):
+    remote, _ = bare_file(server, "replicate_level_l1k.csv.gz", 20_000)
+    server.ignore_range.add(remote.key(PREFIXES[0]))
+    with pytest.raises(dl.DownloadError, match="whether the file is complete cannot be told"):
+        dl.download_file(remote, tmp_path, base_url=server.url, progress=False, backoff=0)
+    assert not (tmp_path / remote.relative_path).exists()
+
+
+def test_a_trickling_server_is_given_up_with_the_bytes_kept(server, tmp_path, monkeypatch):
+    remote, _ = make_file(server, "replicate_level_l1k.csv.gz", 50_000)
+    server.trickle[remote.key(PREFIXES[0])] = 2_000  # bytes per second
+    monkeypatch.setattr(dl, "RATE_WINDOW", 0.5)
+    with pytest.raises(dl.DownloadError, match="below the minimum of 10000 B/s"):
+        dl.download_file(remote, tmp_path, base_url=server.url, progress=False, min_rate=10_000, retries=0)
+    assert not (tmp_path / remote.relative_path).exists()
+    with pytest.raises(dl.DownloadError, match="passed its deadline"):
+        dl.download_file(remote, tmp_path, base_url=server.url, progress=False, deadline=0.3, retries=0)
+
+
+@pytest.mark.parametrize("etag", ['"5e8c7a2b-1f4"', 'W/"abc123"'])
+def test_mirror_etags_are_checked_by_size_and_recorded_by_sha256(server, tmp_path, etag):
+    remote, body = make_file(server, "replicate_level_l1k.csv.gz", 30_000)
+    remote = RemoteFile(remote.dataset, remote.modality, remote.name, remote.size, None)
+    server.etags[remote.key(PREFIXES[0])] = etag
+    with pytest.warns(dl.UnverifiableETagWarning):
+        path = dl.download_file(remote, tmp_path, base_url=server.url, progress=False)
+    assert path.read_bytes() == body
+    entry = dl.read_provenance(tmp_path)[remote.relative_path]
+    assert entry["etag_kind"] == "opaque" and entry["sha256"] == hashlib.sha256(body).hexdigest()
+    gets = sum(1 for method, *_ in server.requests if method == "GET")
+    dl.download_file(remote, tmp_path, base_url=server.url, progress=False)  # recognised by its sha256
+    assert sum(1 for method, *_ in server.requests if method == "GET") == gets
+    path.write_bytes(body[:-1] + b"\x00")  # same size, other bytes: fetched again
+    assert dl.download_file(remote, tmp_path, base_url=server.url, progress=False).read_bytes() == body
+
+
+@pytest.mark.parametrize("planted", [".part", ".part.lock", "downloads.json.lock"])
+def test_planted_links_are_refused_and_their_targets_untouched(server, tmp_path, planted):
+    remote, _ = make_file(server, "replicate_level_l1k.csv.gz", 20_000)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    folder = (tmp_path / "dest" / remote.relative_path).parent
+    folder.mkdir(parents=True)
+    link = (tmp_path / "dest" / "downloads.json.lock") if planted == "downloads.json.lock" else \
+        folder / (remote.name + planted)
+    link.symlink_to(victim)
+    with pytest.raises(dl.DownloadError, match="symbolic link"):
+        dl.download_file(remote, tmp_path / "dest", base_url=server.url, progress=False)
+    assert victim.read_text() == "precious"

@@ -63,6 +63,11 @@ def test_r_reads_the_same_values_and_types(mixed_table, tmp_path):
 def test_tampered_folders_are_refused(mixed_table, tmp_path):
     out = handoff.write_results({"genes": mixed_table}, tmp_path / "res")
     (out / "genes.csv").write_text((out / "genes.csv").read_text() + "BRD-9,1,1,True\n")
+    with pytest.raises(ValueError, match=r"genes.csv has \d+ bytes; the manifest says \d+"):
+        handoff.read_results(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["sizes"]["genes.csv"] = 113  # the size made to agree: the sha256 still catches it
+    (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="genes.csv does not match its sha256"):
         handoff.read_results(out)
     with pytest.raises(ValueError, match="has 4 rows; the manifest says 3"):
@@ -81,6 +86,7 @@ def _rows_only(out):
     """A tampered CSV whose new sha256 was written into the manifest: the row count still catches it."""
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["files"]["genes.csv"] = handoff.sha256_file(out / "genes.csv")
+    manifest["sizes"]["genes.csv"] = (out / "genes.csv").stat().st_size
     (out / "manifest.json").write_text(json.dumps(manifest))
     return handoff.read_results(out)
 
@@ -196,7 +202,7 @@ def test_read_results_refuses_unlisted_tables_and_corrupt_manifests(mixed_table,
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["files"]["../outside.csv"] = "0" * 64
     (out / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ValueError, match="outside the folder"):
+    with pytest.raises(ValueError, match="'../outside.csv' is not a plain file name inside the folder"):
         handoff.read_results(out)
     (out / "manifest.json").write_text("{not json")
     with pytest.raises(ValueError, match="manifest.json is corrupt"):

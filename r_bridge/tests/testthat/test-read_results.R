@@ -42,7 +42,7 @@ test_that("a tampered file, a path outside the folder and a corrupt manifest are
   expect_equal(read_results(dir, verify = FALSE)$tables$genes$r2[1], 0.99)
   dir <- write_fixture(withr::local_tempdir())
   manifest <- jsonlite::read_json(file.path(dir, "manifest.json"))
-  manifest$files[["../elsewhere.csv"]] <- "0"
+  manifest$files[["../elsewhere.csv"]] <- strrep("0", 64)
   jsonlite::write_json(manifest, file.path(dir, "manifest.json"), auto_unbox = TRUE)
   expect_error(read_results(dir), "outside the folder: ../elsewhere.csv")
   writeLines("{not json", file.path(dir, "manifest.json"))
@@ -60,4 +60,39 @@ test_that("the example results shipped with the package read back, checked", {
   # the numbers the CSV holds are the RDS's (the two files are independent writes of one table)
   csv <- utils::read.csv(file.path(dir, "genes.csv"))
   expect_equal(csv$r2, out$tables$genes$r2, tolerance = 1e-12)
+})
+
+test_that("links, FIFOs and wrong sizes are refused without reading them", {
+  dir <- write_fixture(withr::local_tempdir())
+  outside <- withr::local_tempfile(fileext = ".csv")
+  file.copy(file.path(dir, "genes.csv"), outside)
+  file.remove(file.path(dir, "genes.csv"))
+  file.symlink(outside, file.path(dir, "genes.csv"))
+  expect_error(read_results(dir), "symbolic link")
+  file.remove(file.path(dir, "genes.csv"))
+  skip_if(Sys.which("mkfifo") == "", "mkfifo not available")
+  system2("mkfifo", file.path(dir, "genes.csv"))
+  expect_error(read_results(dir), "empty or not a regular file")  # returns at once: nothing is read
+})
+
+test_that("a recorded size that differs stops the reading", {
+  dir <- write_fixture(withr::local_tempdir())
+  manifest <- jsonlite::read_json(file.path(dir, "manifest.json"))
+  manifest$sizes <- list(genes.csv = 1, genes.rds = file.size(file.path(dir, "genes.rds")))
+  jsonlite::write_json(manifest, file.path(dir, "manifest.json"), auto_unbox = TRUE)
+  expect_error(read_results(dir), "genes.csv has [0-9]+ bytes; the manifest records 1")
+})
+
+test_that("manifests of the wrong shape are one error, not a crash", {
+  dir <- write_fixture(withr::local_tempdir())
+  path <- file.path(dir, "manifest.json")
+  shapes <- list('{"package": "rosetta_stats", "files": 5, "tables": {}}',
+                 '{"package": "rosetta_stats", "files": ["a"], "tables": {}}',
+                 '{"package": "rosetta_stats", "files": {}, "tables": {"t": {"files": {}}}}',
+                 '[1, 2]',
+                 paste0(strrep("[", 5000), strrep("]", 5000)))
+  for (shape in shapes) {
+    writeLines(shape, path)
+    expect_error(read_results(dir), "read_results\\(\\)")
+  }
 })
