@@ -46,6 +46,11 @@ def read_parquet(path: str | os.PathLike, features: Sequence[str] | None = None,
     columns = session.strings(ro.baseenv["names"](frame))
     if features is None:
         features = infer(columns) if infer is not None else []
+    text = session.strings(ro.r("function(f, v) v[!vapply(f[v], is.numeric, logical(1))]")(
+        frame, ro.StrVector(list(features))))
+    if text:
+        raise ValueError(f"{path.name}: feature column(s) stored as text, not numbers: {', '.join(text[:5])}"
+                         f"{' ...' if len(text) > 5 else ''}; convert them, or name the features (features=)")
     parts = session.frame_parts(frame, list(features))
     return plain_frame(parts, order=columns)
 

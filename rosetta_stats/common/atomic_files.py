@@ -28,14 +28,14 @@ def apply_umask(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it to ``target`` on success.
+def atomic_path(target: str | os.PathLike, prefix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target`` (created new, never a link); rename it to ``target`` on success.
 
     On an exception the temporary file is removed and ``target`` is untouched.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=prefix or f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

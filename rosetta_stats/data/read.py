@@ -85,16 +85,15 @@ def read_profiles(
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise ValueError(f"dtype must be a floating-point type such as 'float32'; got {dtype}")
-    frame = load_cached(path, dtype) if cache else None
-    digest = None
+    frame, digest, cache_note = load_cached(path, dtype) if cache else (None, None, None)
     if frame is None:
         frame, digest = read_table(path, modality, dtype)
         if cache and not frame.empty:
             with contextlib.suppress(ValueError):  # no features: the error below says so
-                store_cache(path, frame, infer_features(frame.columns, modality), dtype)
+                store_cache(path, frame, infer_features(frame.columns, modality), dtype, digest)
     if frame.empty:
         raise ValueError(f"{path.name} has a header but no rows")
-    notes = []
+    notes = [cache_note] if cache_note else []
     if perturbation and perturbation in frame.columns:
         frame[perturbation] = _whole_numbers_as_integers(frame[perturbation])
     if modality == "auto":
@@ -116,8 +115,12 @@ def read_profiles(
         profiles = Profiles.from_frame(frame, modality, perturbation, plate, features=features, copy=False)
     except ValueError as exc:
         raise ValueError(f"{path.name}: {exc}") from None
-    source = {"path": str(path.resolve()), "name": path.name,
-              "sha256": digest or file_sha256(path), **_download_record(path)}
+    downloaded = _download_record(path)
+    source = {"path": str(path.resolve()), "name": path.name, "sha256": digest or file_sha256(path),
+              **{k: v for k, v in downloaded.items() if k != "sha256"}}
+    if downloaded.get("sha256") and downloaded["sha256"] != source["sha256"]:
+        raise ValueError(f"{path.name} changed since it was downloaded (its sha256 is no longer the one in "
+                         "downloads.json): damaged or edited; download it again")
     profiles = profiles.with_data(profiles.data, note=control_note, control_rule=rule, time_point=time_point,
                                   sources=(source,))
     if modality == "cp":
@@ -201,7 +204,7 @@ def _download_record(path: Path) -> dict:
             with contextlib.suppress(Exception):
                 record = read_provenance(folder).get(str(path.resolve().relative_to(folder)))
                 if record:
-                    return {"etag": record.get("etag"), "url": record.get("url")}
+                    return {"etag": record.get("etag"), "url": record.get("url"), "sha256": record.get("sha256")}
             return {}
         if folder.parent == folder:
             break

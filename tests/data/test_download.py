@@ -270,3 +270,16 @@ def test_planted_links_are_refused_and_their_targets_untouched(server, tmp_path,
     with pytest.raises(dl.DownloadError, match="symbolic link"):
         dl.download_file(remote, tmp_path / "dest", base_url=server.url, progress=False)
     assert victim.read_text() == "precious"
+
+
+def test_a_downloaded_file_damaged_afterwards_is_refused_when_read(server, tmp_path):
+    import rosetta_stats as rs
+    body = "pert,Cells_a,Cells_b\n" + "".join(f"p{i % 5},{i},{i * 2}\n" for i in range(40))
+    remote = RemoteFile("TA-ORF-BBBC037-Rohban", "ge", "replicate_level_cp.csv", len(body),
+                        hashlib.md5(body.encode()).hexdigest())
+    server.objects[remote.key(PREFIXES[0])] = body.encode()
+    path = dl.download_file(remote, tmp_path, base_url=server.url, progress=False)
+    assert len(rs.read_profiles(path, "cp", perturbation="pert").data) == 40
+    path.write_text(body.replace("p1,6,12", "p1,9,12"))  # one byte flipped, the size kept
+    with pytest.raises(ValueError, match="changed since it was downloaded"):
+        rs.read_profiles(path, "cp", perturbation="pert")

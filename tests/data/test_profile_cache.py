@@ -96,3 +96,87 @@ def test_reading_in_chunks_gives_what_one_read_gives(tmp_path, monkeypatch, dtyp
     frame.to_csv(path, index=False)
     with pytest.raises(ValueError, match="non-numeric feature column"):
         _read(path, clean=False)
+
+
+# ---------------------------------------------------------------- caches that must not be trusted
+
+def _rewrite_cache(path, change):
+    """Load the cache's arrays, let ``change`` edit them (and the record), save it back in place."""
+    import json
+    with np.load(cache_path(path), allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    record = json.loads(str(arrays.pop("record")))
+    change(arrays, record)
+    with open(cache_path(path), "wb") as handle:
+        np.savez(handle, record=np.array(json.dumps(record)), **arrays)
+
+
+def test_a_file_restored_with_its_old_time_stamp_is_not_served_from_the_old_cache(tmp_path):
+    path = tmp_path / "plate.csv"
+    _write(path, seed=0)
+    stamp = os.stat(path)
+    _read(path, cache=True)
+    _write(path, seed=1)  # same size, other values, then the old time stamp put back (cp -p, rsync -t, tar x)
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    fresh = _read(path, cache=True)
+    pd.testing.assert_frame_equal(fresh.data, _read(path).data)
+    assert any("made from another file" in n for n in fresh.notes)
+
+
+@pytest.mark.parametrize("tamper", ["all_42", "one_row_short", "pickled", "text_codes"])
+def test_a_tampered_cache_is_ignored_rebuilt_and_said(tmp_path, tamper):
+    path = tmp_path / "plate.csv"
+    _write(path)
+    _read(path, cache=True)
+
+    def change(arrays, record):
+        if tamper == "all_42":
+            arrays["features"][:] = 42.0
+        elif tamper == "one_row_short":
+            arrays["features"] = arrays["features"][:-1]
+        elif tamper == "text_codes":
+            arrays["c0"][:] = 999
+        else:
+            arrays["features"] = np.array([object()] * 3, dtype=object)
+    if tamper == "pickled":
+        import json
+        with np.load(cache_path(path), allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        arrays["features"] = np.array([{"a": 1}], dtype=object)
+        with open(cache_path(path), "wb") as handle:
+            np.savez(handle, **arrays)
+    else:
+        _rewrite_cache(path, change)
+    loaded = _read(path, cache=True)
+    pd.testing.assert_frame_equal(loaded.data, _read(path).data)
+    assert any("failed its checks" in n for n in loaded.notes), loaded.notes
+    assert not any("failed its checks" in n for n in _read(path, cache=True).notes)  # rebuilt
+
+
+def test_a_killed_writes_temporary_is_cleared_on_the_next_load(tmp_path):
+    path = tmp_path / "plate.csv"
+    _write(path)
+    leftover = tmp_path / f".{cache_path(path).name}.999999999.abcd.tmp"  # a pid that cannot be running
+    leftover.write_bytes(b"x" * 1000)
+    _read(path, cache=True)
+    assert not leftover.exists()
+
+
+def test_long_text_cells_cost_their_length_once(tmp_path):
+    path = tmp_path / "plate.csv"
+    frame = _write(path, rows=400)
+    frame["Metadata_note"] = ["x" * 20_000 if i == 0 else "short" for i in range(len(frame))]
+    frame.to_csv(path, index=False)
+    _read(path, cache=True)
+    assert cache_path(path).stat().st_size < 3 * path.stat().st_size
+
+
+def test_a_linked_cache_path_is_not_followed(tmp_path):
+    path = tmp_path / "plate.csv"
+    _write(path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    cache_path(path).symlink_to(victim)
+    with pytest.warns(UserWarning, match="not a cache this package wrote"):
+        _read(path, cache=True)
+    assert victim.read_text() == "precious" and cache_path(path).is_symlink()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -197,3 +198,12 @@ def test_every_dataset_describes_both_releases():
     assert get_dataset("cdrp").schema("ge").time_hours == 6 and get_dataset("cdrp").schema("ge").well is None
     with pytest.raises(ValueError, match="cdrp-bio is not in the curated release"):
         get_dataset("cdrp-bio").schema("cp", "curated")
+
+
+def test_a_parquet_file_with_text_in_a_feature_column_is_refused_by_name(tmp_path, r_session):
+    from rosetta_stats.bridge.parquet import write_parquet
+    frame = pd.DataFrame({"pert": [f"p{i % 4}" for i in range(12)], "Cells_a": np.arange(12.0),
+                          "Cells_b": [str(i) for i in range(11)] + ["n/a"]})
+    write_parquet(frame, tmp_path / "wells.parquet", ["Cells_a"])
+    with pytest.raises(ValueError, match="feature column\\(s\\) stored as text, not numbers: Cells_b"):
+        rs.read_profiles(tmp_path / "wells.parquet", "cp", perturbation="pert")
