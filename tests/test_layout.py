@@ -25,7 +25,8 @@ STAGE_MAY_IMPORT = {
     "bridge": {"common", "bridge"},
     "simulate": {"common", "data", "bridge", "simulate"},
     "stats": {"common", "data", "stats"},
-    "analyses": {"common", "data", "stats", "analyses"},
+    "analyses": {"common", "data", "bridge", "stats", "analyses"},  # limma is called through R
+    "interop": {"common", "data", "bridge", "simulate", "stats", "analyses", "results", "interop"},
     "results": {"common", "bridge", "results"},
     "report": {"common", "data", "bridge", "simulate", "stats", "analyses", "results", "report"},
 }

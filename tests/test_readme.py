@@ -71,4 +71,5 @@ def test_the_r_block_runs_alone_as_a_script(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Cells_AreaShape_Area" in done.stdout and "n_cells" in done.stdout
     assert "r2" in done.stdout  # the shipped example's genes table
+    assert "Replicate reproducibility" in done.stdout and "replicate_correlation" in done.stdout
     assert list(folder.iterdir()) == []

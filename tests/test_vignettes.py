@@ -145,3 +145,16 @@ def test_fair_comparison_vignette_prints_the_three_definitions_beside_the_publis
     assert "percent replicating (ours, on these files)" in printed
     assert "Way et al. 2022 Cell Systems" in printed and "Haghighi et al. 2022" in printed
     assert "normalized_map" in printed and "calls:" in printed
+
+
+def test_the_paper_from_r_vignette_renders_from_r_alone(tmp_path):
+    """The R Markdown vignette calls the statistics through rosettabridge only (files simulated inside)."""
+    script = (f'rmarkdown::render("{REPO / "vignettes" / "paper_from_r.Rmd"}", output_dir="{tmp_path}", '
+              f'intermediates_dir="{tmp_path}", knit_root_dir="{tmp_path}", quiet=TRUE)')
+    run = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "TZ": "UTC", "ROSETTA_STATS_PYTHON": sys.executable})
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = (tmp_path / "paper_from_r.html").read_text()
+    assert "percent_replicating" in html and "highly predictable by the paper&#39;s rule" in html
+    assert "macro_f1" in html
+    assert not (REPO / "vignettes" / "paper_from_r.html").exists()

@@ -60,7 +60,9 @@ for p in "${CRAN_PACKAGES[@]}"; do
 done
 
 # 3. The r_bridge R package (reinstalled when its sources change).
-bridge_hash="$(find r_bridge -type f ! -path '*/tests/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+# the Python it records (this checkout's .venv) is part of what it was installed with
+bridge_python="$PWD/.venv/bin/python"
+bridge_hash="$( (find r_bridge -type f ! -path '*/tests/*' -print0 | sort -z | xargs -0 sha256sum; echo "$bridge_python") | sha256sum | cut -c1-16)"
 installed_hash="$(Rscript -e "cat(if (requireNamespace('rosettabridge', quietly = TRUE)) utils::packageDescription('rosettabridge')[['SourceHash']] else '')" 2>/dev/null || true)"
 if [[ "$installed_hash" != "$bridge_hash" ]]; then
   say "installing the rosettabridge R package"
@@ -69,7 +71,8 @@ if [[ "$installed_hash" != "$bridge_hash" ]]; then
   cp -r r_bridge "$tmp/rosettabridge"
   rm -rf "$tmp/rosettabridge/tests"
   printf 'SourceHash: %s\n' "$bridge_hash" >> "$tmp/rosettabridge/DESCRIPTION"
-  R CMD INSTALL --no-test-load "$tmp/rosettabridge" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
+  ROSETTABRIDGE_PYTHON_AT_INSTALL="$bridge_python" R CMD INSTALL --no-test-load "$tmp/rosettabridge" \
+    >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
 fi
 
 # 4. The Python virtual environment with an editable install.
