@@ -51,7 +51,7 @@ parts_to_tibble <- function(parts) {
 # An R argument as Python should see it: data frames in parts, rosetta objects as their Python reference.
 to_python_argument <- function(x) {
   if (is.null(x)) return(NULL)
-  if (inherits(x, "rosetta_object")) return(x$object)
+  if (inherits(x, c("rosetta_object", "rosetta_result"))) return(x$object)
   if (is.data.frame(x)) return(frame_to_parts(x))
   if (is.list(x)) return(lapply(x, to_python_argument))
   if (is.factor(x)) return(as.character(x))

@@ -48,7 +48,8 @@ from_python <- function(out) {
                           settings = jsonlite::fromJSON(value$settings, simplifyVector = TRUE),
                           estimates = jsonlite::fromJSON(value$estimates, simplifyVector = TRUE),
                           notes = as.character(unlist(value$notes)), title = value$title,
-                          summary_text = value$summary, python_class = value$class),
+                          summary_text = value$summary, python_class = value$class,
+                          object = out["object"]),  # the Python result, for calls that take one
                      class = "rosetta_result"))
   }
   if (identical(kind, "frame")) return(parts_to_tibble(value$table))

@@ -139,6 +139,7 @@ def to_r(value):
 
     if isinstance(value, Result):
         return {"kind": "result", "class": type(value).__name__, "title": getattr(value, "title", ""),
+                "object": value,
                 "table": frame_parts(value.table),
                 "tables": {k: frame_parts(v) for k, v in value.tables.items() if isinstance(v, pd.DataFrame)},
                 "settings": json.dumps(json_safe(dict(value.settings))),
