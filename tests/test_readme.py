@@ -37,6 +37,7 @@ EXPECTED = [
     (["highly_predictable", "compartment"], []),
     (["Mean average precision", "normalized_map", "Cross-modal retrieval", "MRR"], []),
     (["well-matched", "subsample", "cp_only"], []),
+    (["Leave-dataset-out transfer", "perturbation", "symbol", "early_fusion"], []),
     (["(352, 30)"], ["processed", "profiles.gct"]),
     (["the same numbers on the cluster"], []),
 ]

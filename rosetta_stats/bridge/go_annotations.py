@@ -32,7 +32,7 @@ def annotation_versions() -> dict[str, str]:
     version = session.ro.r("function(p) as.character(utils::packageVersion(p))")
     out = {}
     for name in ("org.Hs.eg.db", "GO.db"):
-        session.package(name, GO_HINT)
+        session.require(name, GO_HINT)
         out[name] = str(version(name)[0])
     return out
 
@@ -41,7 +41,7 @@ def go_table(entrez_ids: Sequence[str]) -> pd.DataFrame:
     """(entrez, go_id, ontology, term) for the given Entrez gene ids."""
     session = RSession.get()
     for name in ("org.Hs.eg.db", "GO.db"):
-        session.package(name, GO_HINT)
+        session.require(name, GO_HINT)
     out = session.ro.r(_TABLE)(session.ro.StrVector([str(e) for e in entrez_ids]))
     parts = dict(zip(out.names, out))
     return pd.DataFrame({k: session.strings(v) for k, v in parts.items()})

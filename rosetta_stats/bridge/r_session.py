@@ -58,6 +58,16 @@ class RSession:
                 raise RBackendUnavailable(f"the R package {name!r} is not installed; {hint or SETUP_HINT}") from exc
         return self._packages[name]
 
+    def require(self, name: str, hint: str | None = None) -> None:
+        """Load the R package ``name``'s namespace without wrapping its objects (annotation packages hold
+        defunct functions that speak when touched); an error naming it when missing."""
+        if name in self._packages:
+            return
+        loaded = self.ro.r(f'function() suppressMessages(requireNamespace("{name}", quietly = TRUE))')()
+        if not bool(loaded[0]):
+            raise RBackendUnavailable(f"the R package {name!r} is not installed; {hint or SETUP_HINT}")
+        self._packages[name] = None
+
     @property
     def bridge(self):
         """rosettabridge (which needs cytominer)."""

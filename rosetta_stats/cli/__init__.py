@@ -15,6 +15,7 @@ import zlib
 
 from ..version import __version__
 
+from .analysis_commands import add_analysis_commands
 from .arguments import control_rule, fraction, integer
 from .commands import (  # the commands
     cmd_aggregate,
@@ -290,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--modality", default="cp,ge,early_fusion,late_fusion",
                    help="comma-separated: cp, ge, early_fusion, late_fusion (cp alone needs no --ge)")
     p.set_defaults(run=cmd_moa)
+
+    add_analysis_commands(command, _add_pair_arguments, _add_dataset_arguments, _add_out, _add_reading,
+                          control_rule)
 
     p = command("datasets", help="the Rosetta collection: list, describe and download files")
     datasets = p.add_subparsers(dest="datasets_command", required=True, parser_class=_Parser)

@@ -161,7 +161,7 @@ def cmd_cross_modal(args) -> str:
     from ..stats.retrieval.cross_modal import cross_modal_retrieval
 
     check_out(args, ["cross_modal_retrieval"], extra=["rank_histogram.png", "rank_histogram.svg", "summary.json"])
-    paired = _read_pair(args)
+    paired = read_pair(args)
     result = cross_modal_retrieval(paired, space=args.space, n_components=args.components, n_pcs=args.pcs,
                                    groups=args.groups, n_splits=args.splits, direction=args.direction,
                                    n_null=1000 if args.permutations is None else args.permutations,
@@ -174,7 +174,7 @@ def cmd_cross_modal(args) -> str:
     return paired.summary() + "\n" + result.summary() + f"\nwritten to {args.out}"
 
 
-def _read_pair(args):
+def read_pair(args):
     from ..data.pairing import load_paired, read_paired
 
     if args.dataset:
@@ -193,7 +193,7 @@ def cmd_predict_genes(args) -> str:
 
     name = "single_feature_predictability" if args.reverse else "single_gene_predictability"
     check_out(args, [name], extra=["summary.json"])
-    paired = _read_pair(args)
+    paired = read_pair(args)
     run = feature_predictability if args.reverse else gene_predictability
     result = run(paired, model=args.model, n_splits=args.splits, groups=args.groups, fold_score=args.fold_score,
                  n_permutations=args.permutations, seed=args.seed, progress=not args.quiet, preset=args.preset)
@@ -208,7 +208,7 @@ def cmd_correlate(args) -> str:
 
     check_out(args, ["feature_gene_correlation", "canonical_correlation", "similarity_concordance"],
               extra=["concordance.json"])
-    paired = _read_pair(args)
+    paired = read_pair(args)
     n_features, n_genes = len(paired.cp.features), len(paired.ge.features)
     if args.components > min(n_features, n_genes, args.pcs):
         raise ValueError(f"--components {args.components} exceeds what the data allow "
@@ -249,7 +249,7 @@ def cmd_moa(args) -> str:
         subject = treatment_level(_read_file(args, path, key, controls=control, modality=modalities[0]))
         described = subject.summary()
     else:
-        subject = _read_pair(args)
+        subject = read_pair(args)
         described = subject.summary()
     result = moa_prediction(subject, moa=args.moa, groups=args.groups, models=models, n_splits=args.splits,
                             seed=args.seed, min_compounds=args.min_compounds, modalities=modalities,

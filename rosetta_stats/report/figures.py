@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
-def _save(fig) -> dict[str, bytes]:
+def save_figure(fig) -> dict[str, bytes]:
     """{"png": ..., "svg": ...} of one figure."""
     out = {}
     for kind in ("png", "svg"):
@@ -28,7 +28,7 @@ def _save(fig) -> dict[str, bytes]:
 
 
 def _png(fig) -> bytes:
-    return _save(fig)["png"]
+    return save_figure(fig)["png"]
 
 
 def replicate_distribution(result, title: str) -> dict[str, bytes]:
@@ -44,7 +44,7 @@ def replicate_distribution(result, title: str) -> dict[str, bytes]:
     ax.set_ylabel("density")
     ax.set_title(f"{title}: {result.percent_replicating:.1f}% replicating")
     ax.legend(fontsize=8)
-    return _save(fig)
+    return save_figure(fig)
 
 
 def overlap_bars(sets) -> dict[str, bytes]:
@@ -57,7 +57,7 @@ def overlap_bars(sets) -> dict[str, bytes]:
     ax.bar_label(bars)
     ax.set_ylabel("perturbations")
     ax.set_title("Reproducible across modalities")
-    return _save(fig)
+    return save_figure(fig)
 
 
 def ranked_r2(table: pd.DataFrame, alpha: float = 0.05, label: str = "symbol", n_labels: int = 10,
@@ -90,7 +90,7 @@ def ranked_r2(table: pd.DataFrame, alpha: float = 0.05, label: str = "symbol", n
     ax.set_ylabel("cross-validated R^2")
     ax.set_title(title)
     ax.legend(fontsize=7)
-    return _save(fig)
+    return save_figure(fig)
 
 
 def correlation_heatmap(table: pd.DataFrame, n: int = 20) -> dict[str, bytes]:
@@ -109,7 +109,7 @@ def correlation_heatmap(table: pd.DataFrame, n: int = 20) -> dict[str, bytes]:
     ax.set_yticks(range(len(features)), features, fontsize=6)
     fig.colorbar(image, ax=ax, label=f"Pearson r (scale +-{limit:.2f})")
     ax.set_title("Top feature x gene correlations")
-    return _save(fig)
+    return save_figure(fig)
 
 
 def canonical_bars(result) -> dict[str, bytes]:
@@ -124,7 +124,7 @@ def canonical_bars(result) -> dict[str, bytes]:
     ax.set_ylabel("correlation on held-out folds")
     ax.set_title("Held-out canonical correlations")
     ax.legend(fontsize=8)
-    return _save(fig)
+    return save_figure(fig)
 
 
 def category_bars(table: pd.DataFrame, n: int = 15) -> dict[str, bytes]:
@@ -135,7 +135,7 @@ def category_bars(table: pd.DataFrame, n: int = 15) -> dict[str, bytes]:
     ax.barh(shown.iloc[:, 0].astype(str)[::-1], shown["ratio"][::-1], color=colours[::-1])
     ax.set_xlabel("predictable features / features in the category")
     ax.set_title("Which feature categories carry gene information")
-    return _save(fig)
+    return save_figure(fig)
 
 
 def moa_f1_bars(table: pd.DataFrame) -> dict[str, bytes]:
@@ -155,7 +155,7 @@ def moa_f1_bars(table: pd.DataFrame) -> dict[str, bytes]:
     ax.set_xticks(np.arange(len(order)) + width * (len(models) - 1) / 2, [names[m] for m in order])
     ax.set_ylabel("macro F1 (over folds)")
     ax.legend(frameon=False)
-    return _save(fig)
+    return save_figure(fig)
 
 
 def map_vs_p(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, bytes]:
@@ -171,7 +171,7 @@ def map_vs_p(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, bytes]:
     ax.set_ylabel("-log10 p")
     ax.set_title("Retrieval of each group")
     ax.legend(fontsize=8)
-    return _save(fig)
+    return save_figure(fig)
 
 
 def rank_histogram(table: pd.DataFrame) -> dict[str, bytes]:
@@ -187,4 +187,4 @@ def rank_histogram(table: pd.DataFrame) -> dict[str, bytes]:
     ax.set_ylabel("density")
     ax.set_title("Cross-modal retrieval of the true partner")
     ax.legend(fontsize=8)
-    return _save(fig)
+    return save_figure(fig)
