@@ -30,6 +30,7 @@ _EXPORTS = {
     "r_available": ".bridge.cytominer",
     "select_features": ".bridge.cytominer",
     "PlateProfiles": ".data.plate_profiles",
+    "image_locations": ".data.image_locations",
     "profile_plate": ".data.plate_profiles",
     "infer_cp_features": ".data.features",
     "infer_features": ".data.features",

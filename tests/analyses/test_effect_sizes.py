@@ -83,3 +83,19 @@ def test_too_few_controls_are_named():
     frame = wells(n_controls=1)
     with pytest.raises(ValueError, match="at least 2 negative-control rows"):
         rs.effect_sizes(frame, "pert", controls={"kind": "negcon"})
+
+
+def test_image_locations_of_a_genes_top_perturbations(tmp_path):
+    root = tmp_path / "data"
+    rs.write_rosetta_like(root, datasets=["taorf"], seed=0)
+    cp = rs.load_profiles("taorf", "cp", root=root)
+    ge = rs.load_profiles("taorf", "ge", root=root)
+    effects = rs.effect_sizes(ge)
+    gene = effects.table["feature"].iloc[0]
+    top = effects.top_perturbations(gene, n=2)["perturbation"].tolist()
+    located = rs.image_locations(cp, gene=gene, effects=effects, n=2)
+    expected = cp.data[cp.data[cp.perturbation].astype(str).isin(top)]
+    assert len(located.table) == len(expected) and set(located.table["perturbation"]) <= set(top)
+    assert set(located.table["image_set"]) == {"BBBC037"}  # TA-ORF is BBBC037
+    with pytest.raises(ValueError, match="none of the perturbations"):
+        rs.image_locations(cp, perturbations=["nope"])
