@@ -31,7 +31,7 @@ test-r: setup
 
 check-r: setup
 	@tmp=$$(mktemp -d) && cd $$tmp && R CMD build --no-build-vignettes $(CURDIR)/r_bridge >/dev/null && \
-	_R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual rosettabridge_*.tar.gz >check.log 2>&1; \
+	ROSETTA_STATS_PYTHON=$(CURDIR)/$(PYTHON) _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual rosettabridge_*.tar.gz >check.log 2>&1; \
 	status=$$?; tail -n 25 check.log; grep -q "Status: OK" check.log || status=1; rm -rf $$tmp; exit $$status
 
 mutate: setup

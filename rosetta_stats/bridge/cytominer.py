@@ -18,8 +18,7 @@ strata, sample, operation``) so that R users recognise them.
 from __future__ import annotations
 
 import os
-import warnings
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,7 +28,7 @@ from .cellprofiler_database import CellProfilerDatabase
 from .database_tables import DATABASE_TABLES as _PLAIN_TABLES, PostgresTable
 
 DATABASE_TABLES = (*_PLAIN_TABLES, CellProfilerDatabase)
-from .errors import CytominerError, RBackendUnavailable
+from .errors import CytominerError, RBackendUnavailable  # noqa: F401 (CytominerError: part of this module's API)
 from .r_session import RSession
 from ..common.matching import as_control_rules, cells_matching, control_mask
 from ..common.result import Result, TableResult

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import stat
 from collections.abc import Iterator
@@ -101,4 +102,24 @@ def remove_listed_file(folder: str | os.PathLike, relative: str) -> bool:
     if not stat.S_ISREG(mode):
         raise UnsafePathError(f"{path} is not a regular file; it is left alone")
     path.unlink()
+    return True
+
+
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    """The hex digest of a file, streamed, read without following a link."""
+    digest = hashlib.new(algorithm)
+    with open_for_reading(path) as handle:
+        for block in iter(lambda: handle.read(8 * 1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one we may not signal counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True

@@ -6,9 +6,8 @@ wrong (the column, the value, the allowed choices), never ``assert``.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..common.feature_matrix import feature_matrix, with_feature_block
 from .features import infer_features
+from ..common.safe_paths import file_digest
 
 CSV_CHUNK_ROWS = 1_000
 DECOMPRESS_BLOCK = 1 << 20  # bytes of text per write into the parser's pipe
@@ -63,11 +64,7 @@ def check_unique_header(path: Path) -> None:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path)
 
 
 def read_table(path: Path, modality: str, dtype=None) -> tuple[pd.DataFrame, str]:

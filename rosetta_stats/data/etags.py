@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 
 from ..common.errors import RosettaError
-from ..common.safe_paths import open_for_reading
+from ..common.safe_paths import file_digest, open_for_reading  # noqa: F401 (file_digest re-exported)
 
 MIB = 1024 * 1024
 COMMON_PART_SIZES = tuple(m * MIB for m in (8, 16, 5, 15, 32, 50, 64, 100, 128, 256, 512, 1024))
@@ -53,13 +53,6 @@ def etag_kind(etag: str | None) -> str:
     return "opaque"
 
 
-def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
-    """The hex digest of a file, streamed (never through a link)."""
-    digest = hashlib.new(algorithm)
-    with open_for_reading(path) as fh:
-        for block in iter(lambda: fh.read(8 * MIB), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _md5_parts(path: Path, part_size: int) -> list[bytes]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 
 from ..common.result import Result
 

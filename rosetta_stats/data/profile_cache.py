@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..common.atomic_files import atomic_path
 from ..common.feature_matrix import feature_matrix, writable_block
-from ..common.safe_paths import UnsafePathError, open_for_reading, open_new
+from ..common.safe_paths import UnsafePathError, file_digest, open_for_reading, open_new, process_alive
 from ..version import __version__
 
 CACHE_SUFFIX = ".rosetta-cache.npz"
@@ -43,12 +43,6 @@ def cache_path(source: Path) -> Path:
     return source.with_name(source.name + CACHE_SUFFIX)
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open_for_reading(path) as handle:
-        for block in iter(lambda: handle.read(8 * 1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _arrays_sha256(arrays: dict) -> str:
@@ -83,18 +77,11 @@ def clear_stale_temporaries(source: Path) -> None:
     path = cache_path(source)
     for leftover in path.parent.glob(f".{path.name}.*.tmp"):
         pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)) and not leftover.is_symlink():
+        if pid.isdigit() and not process_alive(int(pid)) and not leftover.is_symlink():
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -107,7 +94,7 @@ def load_cached(source: Path, dtype) -> tuple[pd.DataFrame | None, str | None, s
     record = _record(path)
     if record is None:
         return None, None, f"{path.name} is not a cache this package can read; the file was parsed again"
-    source_sha256 = file_sha256(source)
+    source_sha256 = file_digest(source)
     key = _key(source_sha256, dtype)
     stale = [k for k in key if record.get(k) != key[k]]
     if stale:

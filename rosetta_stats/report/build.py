@@ -17,9 +17,13 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+import pandas as pd
+
+from . import analysis_figures as analysis_plots
 from . import figures as plots
 from .text import markdown
 from ..common.presets import resolve_preset
+from ..common.result import Result
 from ..data.pairing import pair
 from ..data.profiles import Profiles
 from ..data.read import read_profiles
@@ -33,13 +37,14 @@ from ..stats.prediction.predictability import feature_predictability, gene_predi
 from ..stats.replicates import replicate_reproducibility
 from ..stats.reproducible_sets import reproducible_sets
 
-TABLES = ("replicate_reproducibility_cp", "replicate_reproducibility_ge", "reproducible_overlap",
-          "single_gene_predictability", "single_feature_predictability", "feature_category_enrichment",
-          "feature_gene_correlation", "canonical_correlation", "moa_prediction", "moa_per_class_f1",
-          "moa_comparisons")
+TABLES = ("replicate_reproducibility_cp", "replicate_reproducibility_ge", "replicating_definitions",
+          "reproducible_overlap", "single_gene_predictability", "single_feature_predictability",
+          "feature_category_enrichment", "go_enrichment", "feature_gene_correlation", "canonical_correlation",
+          "moa_prediction", "moa_per_class_f1", "moa_comparisons", "moa_clustering", "moa_clustering_by_run")
 FIGURES = ("replicate_correlation_cp", "replicate_correlation_ge", "reproducible_overlap", "gene_r2_ranked",
-           "feature_r2_ranked", "feature_categories", "top_correlations_heatmap", "canonical_correlations",
-           "moa_f1")
+           "feature_r2_ranked", "feature_categories", "go_enrichment", "top_correlations_heatmap",
+           "canonical_correlations", "moa_f1", "moa_jaccard")
+WELL_COLUMNS = ("Metadata_Well", "Metadata_well", "det_well")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,52 @@ def _replicates(profiles: Profiles, label: str, n_null: int, seed: int, preset, 
                                           "perturbation (consensus profiles): there are no replicates to compare")
         return None
     return replicate_reproducibility(profiles, n_null=n_null, seed=seed, preset=preset)
+
+
+def _definitions(profiles: Profiles | None, result, label: str, n_null: int, seed: int) -> list[tuple]:
+    """Percent replicating of one modality under the three definitions (paper, ours, Way et al. 2022)."""
+    if result is None:
+        return []
+    table = result.table[result.table["n_replicates"] >= 2]
+    rows = [(label, "paper: mean Pearson above the null's 90th percentile", 100.0 * table["above_threshold"].mean()),
+            (label, "ours: size-matched null, q < 0.05", 100.0 * (table["q_value"] < 0.05).mean())]
+    well = next((c for c in WELL_COLUMNS if c in profiles.data.columns), None)
+    if well is not None:
+        way = replicate_reproducibility(profiles, preset="way2022", well=well, n_null=min(n_null, 500), seed=seed)
+        rows.append((label, "Way et al. 2022: median Spearman, well-matched null, p < 0.05",
+                     float(way.estimates["percent_replicating"])))
+    return rows
+
+
+def _go(genes, skipped: dict):
+    """GO enrichment of the predictable genes, or None (and why)."""
+    from ..analyses.go_enrichment import go_enrichment
+    from ..bridge.errors import RBackendUnavailable
+
+    table = genes.table
+    called = table["q_value"] < 0.05 if table["q_value"].notna().any() else table.get("highly_predictable")
+    if called is None or not called.any():
+        skipped["go"] = "no gene is predictable (q < 0.05, or the paper's call): nothing to test"
+        return None
+    try:
+        return go_enrichment(list(table["gene"][called.astype(bool)]), universe=list(table["gene"]))
+    except (RBackendUnavailable, ValueError) as exc:
+        skipped["go"] = str(exc)
+        return None
+
+
+def _clusters(paired, moa: str | None, seed: int, skipped: dict):
+    from ..analyses.moa_clustering import moa_clustering
+
+    column = moa or next((c for c in ("Metadata_moa", "moa") if c in paired.cp.data.columns), None)
+    if column is None:
+        skipped["moa_clustering"] = "no MoA column on the Cell Painting side"
+        return None
+    try:
+        return moa_clustering(paired, moa=column, n_runs=3, seed=seed)
+    except ValueError as exc:
+        skipped["moa_clustering"] = str(exc)
+        return None
 
 
 def _moa(paired, moa: str | None, seed: int, skipped: dict):
@@ -96,6 +147,11 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
 
     rep_cp = _replicates(cp, "cp", n_null, seed, preset, skipped)
     rep_ge = _replicates(ge, "ge", n_null, seed, preset, skipped)
+    definitions = None
+    rows = _definitions(cp, rep_cp, "Cell Painting", n_null, seed) + _definitions(ge, rep_ge, "L1000", n_null, seed)
+    if rows:
+        definitions = Result(pd.DataFrame(rows, columns=["modality", "definition", "percent_replicating"]),
+                             {"n_null": n_null, "seed": seed})
     step("replicates")
     paired = pair(treatment_level(cp), treatment_level(ge), match=preset.key_match)
     overlap = None
@@ -107,6 +163,7 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
     step("pairing")
     genes = gene_predictability(paired, model=model, n_permutations=n_permutations, seed=seed,
                                 progress=progress, preset=preset)
+    go = _go(genes, skipped)
     step("gene predictability")
     features = feature_predictability(paired, model="ridge", n_permutations=min(genes.n_permutations, 100),
                                       seed=seed)
@@ -121,12 +178,14 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
     mantel = similarity_concordance(paired, n_permutations=999, seed=seed)
     step("correlation")
     moa_result = _moa(paired, moa, seed, skipped)
+    clusters = _clusters(paired, moa, seed, skipped)
     step("MoA prediction")
     results = {"replicate_reproducibility_cp": rep_cp, "replicate_reproducibility_ge": rep_ge,
+               "replicating_definitions": definitions,
                "reproducible_overlap": overlap, "single_gene_predictability": genes,
                "single_feature_predictability": features, "feature_category_enrichment": enrichment,
-               "feature_gene_correlation": correlations, "canonical_correlation": cca,
-               "moa_prediction": moa_result}
+               "go_enrichment": go, "feature_gene_correlation": correlations, "canonical_correlation": cca,
+               "moa_prediction": moa_result, "moa_clustering": clusters}
     results = {k: v for k, v in results.items() if v is not None}
     figures = _figures(results, correlations, features)
     text = markdown(preface, preset, results, paired, mantel, skipped, set(figures))
@@ -157,6 +216,10 @@ def _figures(results: dict, correlations, features) -> dict[str, dict[str, bytes
     out["canonical_correlations"] = plots.canonical_bars(results["canonical_correlation"])
     if "moa_prediction" in results:
         out["moa_f1"] = plots.moa_f1_bars(results["moa_prediction"].table)
+    if "go_enrichment" in results:
+        out["go_enrichment"] = analysis_plots.enrichment_bars(results["go_enrichment"].table)
+    if "moa_clustering" in results:
+        out["moa_jaccard"] = analysis_plots.jaccard_boxes(results["moa_clustering"].table)
     return out
 
 

@@ -84,6 +84,11 @@ def markdown(preface: str, preset, results: dict, paired, mantel, skipped: dict,
     for key in ("replicates_cp", "replicates_ge", "overlap"):
         if key in skipped:
             lines += [f"Skipped ({key.replace('_', ' ')}): {skipped[key]}.", ""]
+    if "replicating_definitions" in results:
+        lines += ["Percent replicating under the three definitions in use (each perturbation with two or more "
+                  "replicates):", "", "| modality | definition | percent replicating |", "| --- | --- | --- |"]
+        lines += [f"| {row.modality} | {row.definition} | {row.percent_replicating:.1f} |"
+                  for row in results["replicating_definitions"].table.itertuples()] + [""]
     if "reproducible_overlap" in results:
         lines += [_overlap_sentence(results["reproducible_overlap"]), ""] + _figure("reproducible_overlap", figures)
     lines += ["## Pairing", "", "```", paired.summary(), "```", ""]
@@ -91,6 +96,16 @@ def markdown(preface: str, preset, results: dict, paired, mantel, skipped: dict,
     lines += ["## Single-gene predictability", "", _prediction_sentence(genes, "genes"), ""]
     lines += _top_genes(genes.table) + [""] + _figure("gene_r2_ranked", figures)
     features = results["single_feature_predictability"]
+    if "go_enrichment" in results:
+        go = results["go_enrichment"]
+        top = go.table[go.table["q_value"] < 0.05]
+        lines += [f"GO terms enriched among the {go.estimates['n_selected']} predictable genes (of "
+                  f"{go.estimates['n_universe']}; {go.settings['ontology']}, hypergeometric, BH): "
+                  f"{len(top)} of {len(go.table)} with q < 0.05"
+                  + (" (" + "; ".join(map(str, top["term"].head(5))) + ")" if len(top) else "") + ".", ""]
+        lines += _figure("go_enrichment", figures)
+    elif "go" in skipped:
+        lines += [f"GO enrichment skipped: {skipped['go']}.", ""]
     lines += ["## The reverse direction: morphology features from the genes", "",
               _prediction_sentence(features, "features"), ""] + _figure("feature_r2_ranked", figures)
     if "feature_category_enrichment" in results:
@@ -124,6 +139,11 @@ def markdown(preface: str, preset, results: dict, paired, mantel, skipped: dict,
                   + f"; chance {means.get('chance', np.nan):.3f}.", ""] + _figure("moa_f1", figures)
     else:
         lines += [f"Skipped: {skipped.get('moa', 'not run')}.", ""]
+    if "moa_clustering" in results:
+        medians = results["moa_clustering"].estimates["median_jaccard"]
+        lines += ["MoA clustering (k-means into as many clusters as MoAs; Jaccard of each MoA's best cluster), "
+                  "median: " + ", ".join(f"{m} {v:.3f}" for m, v in medians.items()) + ".", ""]
+        lines += _figure("moa_jaccard", figures)
     lines += ["Every table is in this folder as CSV and RDS; `manifest.json` records the settings. "
               "In R: `rosettabridge::read_results(\"<this folder>\")`.", ""]
     return "\n".join(lines)

@@ -14,10 +14,8 @@ RDS files are written through rpy2 (:mod:`rosetta_stats.bridge.rds`).
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import io
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -27,6 +25,7 @@ import pandas as pd
 
 from ..bridge.rds import r_type, write_rds
 from ..common.result import json_safe
+from ..common.safe_paths import file_digest
 from ..common.validation import check_unique_columns
 from .manifest import ManifestError, load as load_manifest, read_listed, verify_file
 from .output_folder import MANIFEST, safe_relative, staged_folder
@@ -61,11 +60,7 @@ COLUMN_DESCRIPTIONS = {
 
 
 def sha256_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path)
 
 
 def _input_entry(entry, out_dir: Path) -> dict:

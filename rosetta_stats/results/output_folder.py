@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from ..common.atomic_files import apply_umask, atomic_path
 from ..common.errors import RosettaError
-from ..common.safe_paths import UnsafePathError, exclusive_lock, inside, remove_listed_file
+from ..common.safe_paths import UnsafePathError, exclusive_lock, inside, process_alive, remove_listed_file
 from .manifest import MANIFEST, ManifestError, load as load_manifest
 
 STAGING_MARK = ".rosetta-staging-"
@@ -97,13 +97,6 @@ def check_output(target: str | os.PathLike, planned=(), overwrite: bool = False)
     check_target(target, [safe_relative(n) for n in planned], overwrite)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -116,7 +109,7 @@ def clear_stale_staging(parent: Path, name: str) -> None:
             pid = int(leftover.name.rsplit("-", 2)[-2])
         except (ValueError, IndexError):
             continue
-        if not _pid_alive(pid):
+        if not process_alive(pid):
             shutil.rmtree(leftover, ignore_errors=True)
 
 

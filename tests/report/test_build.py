@@ -17,11 +17,12 @@ def test_demo_report_folder(tmp_path):
     report = rosetta_stats.report.build.demo_report(tmp_path / "report", progress=False)
     folder = report.out_dir
     tables, manifest = handoff.read_results(folder)
-    assert set(tables) == set(TABLES) - {"moa_prediction", "moa_per_class_f1", "moa_comparisons"}  # no MoAs
+    no_moa = {"moa_prediction", "moa_per_class_f1", "moa_comparisons", "moa_clustering", "moa_clustering_by_run"}
+    assert set(tables) == set(TABLES) - no_moa  # the simulated profiles carry no MoAs
     assert "Skipped: no MoA column" in report.text
     for name in tables:
         assert (folder / f"{name}.csv").exists() and (folder / f"{name}.rds").exists()
-    for figure in set(FIGURES) - {"moa_f1"}:
+    for figure in set(FIGURES) - {"moa_f1", "moa_jaccard"}:
         image = mpimg.imread(folder / f"{figure}.png")
         assert image.shape[0] > 200 and image.shape[1] > 300
         assert image[..., :3].std() > 0.01  # not a single colour
@@ -35,6 +36,17 @@ def test_demo_report_folder(tmp_path):
         above = int(rep["above_threshold"].sum())
         assert f"{100 * above / scored:.1f}% ({above} of {scored})" in text
         assert f"| {int((rep['q_value'] < 0.05).sum())} |" in text
+    definitions = tables["replicating_definitions"].set_index(["modality", "definition"])["percent_replicating"]
+    for label, key in (("Cell Painting", "cp"), ("L1000", "ge")):
+        rep = tables[f"replicate_reproducibility_{key}"]
+        rep = rep[rep["n_replicates"] >= 2]
+        paper = definitions[(label, "paper: mean Pearson above the null's 90th percentile")]
+        assert paper == pytest.approx(100 * rep["above_threshold"].mean())
+        assert f"| {label} | ours: size-matched null, q < 0.05 | {100 * (rep['q_value'] < 0.05).mean():.1f} |" in text
+        assert any(d.startswith("Way et al. 2022") for m, d in definitions.index if m == label)
+    go = tables["go_enrichment"]
+    assert f"{int((go['q_value'] < 0.05).sum())} of {len(go)} with q < 0.05" in text
+    assert f"GO terms enriched among the {int((genes_q := tables['single_gene_predictability']['q_value'] < 0.05).sum())}" in text
     overlap = tables["reproducible_overlap"]
     counts = overlap["category"].value_counts()
     assert (f"both {counts.get('both', 0)}; only Cell Painting {counts.get('only_cp', 0)}; only L1000 "

@@ -374,7 +374,7 @@ def test_ridge_with_dose_rows_chooses_its_penalty_by_grouped_inner_folds_as_skle
     from sklearn.model_selection import GridSearchCV, GroupKFold
     from rosetta_stats.stats.kernels.regression import DEFAULT_ALPHAS, standardize_columns
     cp, ge, x, y, names = _dose_rows()
-    result = rs.gene_predictability(cp, ge, key="pert", groups="compound", n_permutations=0)
+    result = rs.gene_predictability(cp, ge, key="pert", groups="compound", n_permutations=0, inner_cv="grouped")
     assert result.settings["inner_cv"] == "grouped"
     xs, ys, codes = standardize_columns(x), standardize_columns(y), pd.factorize(names)[0]
     fold_r2 = []
@@ -387,8 +387,9 @@ def test_ridge_with_dose_rows_chooses_its_penalty_by_grouped_inner_folds_as_skle
             row.append(1 - ((ys[test, j] - predicted) ** 2).sum() / ((ys[test, j] - ys[test, j].mean()) ** 2).sum())
         fold_r2.append(row)
     np.testing.assert_allclose(result.table["r2"], np.mean(fold_r2, axis=0), rtol=1e-8, atol=1e-10)
-    gcv = rs.gene_predictability(cp, ge, key="pert", groups="compound", n_permutations=0, inner_cv="gcv")
+    gcv = rs.gene_predictability(cp, ge, key="pert", groups="compound", n_permutations=0)  # the default
     assert gcv.settings["inner_cv"] == "gcv" and not np.allclose(gcv.table["r2"], result.table["r2"])
+    assert any("inner_cv='grouped'" in n for n in gcv.notes)
 
 
 def test_rows_without_groups_keep_gcv():

@@ -31,10 +31,12 @@ TIE_TOLERANCE = 1e-12
 EXCLUDED = -3.0  # similarity given to candidates that are not negatives of a query
 
 
-def average_precision_of_groups(units, starts, counts, negatives, excluded=None, block_rows=1024):
+def average_precision_of_groups(units, starts, counts, negatives, excluded=None, block_rows=1024, index=None):
     """AP of every row retrieving its group's other rows among them plus ``negatives``.
 
-    ``units``: unit rows sorted by group, groups at ``starts`` of size ``counts``;
+    ``units``: unit rows sorted by group, groups at ``starts`` of size ``counts``
+    (or, with ``index``, ``units[index]`` is: the rows are read block by block,
+    never copied whole);
     ``negatives``: unit rows that are never positives; ``excluded(rows)`` may
     return (positions in ``rows``, columns of ``negatives``) to leave out
     (used when the negatives are all other perturbations' rows).
@@ -42,13 +44,14 @@ def average_precision_of_groups(units, starts, counts, negatives, excluded=None,
     Each positive is counted against the negatives at least as similar by
     direct comparison (k - 1 passes per query row, no sort).
     """
-    n = len(units)
+    n = len(units) if index is None else len(index)
     ap = np.full(n, np.nan)
     n_negatives = np.full(n, np.nan)
     for k, block in _group_blocks(starts, counts, block_rows):
-        thresholds, positives_above = _positive_thresholds(units[block], k)
+        members = units[block] if index is None else units[index[block]]
+        thresholds, positives_above = _positive_thresholds(members, k)
         flat_rows = block.ravel()
-        against = units[flat_rows] @ negatives.T
+        against = members.reshape(len(flat_rows), -1) @ negatives.T
         usable = np.full(len(flat_rows), against.shape[1])
         if excluded is not None:
             where, columns = excluded(flat_rows)

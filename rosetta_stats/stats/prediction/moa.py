@@ -25,7 +25,6 @@ from __future__ import annotations
 import warnings
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression

@@ -255,13 +255,22 @@ def mean_average_precision(profiles_or_frame, perturbation: str | None = None, f
                                   extras={"queries": query_table})
 
 
+def _configs(queries: pd.DataFrame):
+    """(scored queries' groups, their (positives, candidates) config codes, the distinct configs)."""
+    scored = queries[queries["ap"].notna()]
+    pos = scored["n_positives"].to_numpy().astype(int)
+    cand = pos + scored["n_negatives"].to_numpy().astype(int)
+    distinct, codes = np.unique(np.column_stack([pos, cand]), axis=0, return_inverse=True)
+    return scored["group"].to_numpy().astype(int), codes.ravel(), [tuple(map(int, c)) for c in distinct]
+
+
 def _floor_notes(queries: pd.DataFrame, n_replicates, n_groups) -> list[str]:
     """Which groups cannot reach p < 0.05 even with a perfect ranking (too few candidates)."""
-    scored = queries[queries["ap"].notna()]
-    best = np.full(n_groups, np.nan)
-    for group, members in scored.groupby("group", sort=False):
-        best[group] = max(1.0 / n_rankings(int(pos), int(pos + neg))
-                          for pos, neg in zip(members["n_positives"], members["n_negatives"]))
+    groups, codes, distinct = _configs(queries)
+    floor = np.array([1.0 / n_rankings(pos, cand) for pos, cand in distinct])
+    best = np.full(n_groups, -np.inf)
+    np.maximum.at(best, groups, floor[codes])
+    best[np.isneginf(best)] = np.nan
     notes = []
     for k in sorted({int(k) for k in n_replicates[np.isfinite(best)]}):
         members = np.isfinite(best) & (n_replicates == k) & (best > 0.05)
@@ -297,11 +306,10 @@ def _classic_scores(units, queries, others: bool, design):
     codes = queries.groups[order]
     counts = np.bincount(codes, minlength=codes.max(initial=-1) + 1)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
-    grouped = units[rows]
     if others:
-        ap_sorted, neg_sorted = average_precision_among_all(grouped, codes, starts, counts)
-    else:
-        ap_sorted, neg_sorted = average_precision_of_groups(grouped, starts, counts, units[design.pool])
+        ap_sorted, neg_sorted = average_precision_among_all(units[rows], codes, starts, counts)
+    else:  # the rows are read in blocks through the order (no sorted copy of the matrix)
+        ap_sorted, neg_sorted = average_precision_of_groups(units, starts, counts, units[design.pool], index=rows)
     ap, n_neg, n_pos = (np.empty(len(rows)) for _ in range(3))
     ap[order], n_neg[order] = ap_sorted, neg_sorted
     n_pos[order] = counts[codes] - 1.0
@@ -309,27 +317,37 @@ def _classic_scores(units, queries, others: bool, design):
 
 
 def _rank_null_p(queries: pd.DataFrame, map_values, n_groups, n_null, mode, rng):
-    """p-value and exactness per group under the rank null."""
+    """p-value and exactness per group under the rank null.
+
+    A group whose queries share one (positives, candidates) configuration is
+    judged against that configuration's null, all such groups at once; a
+    group mixing configurations against the average of their nulls' quantiles,
+    weighted by how many of its queries have each."""
     p = np.full(n_groups, np.nan)
     exact = np.zeros(n_groups, dtype=bool)
     cache: dict = {}
-    scored = queries[queries["ap"].notna()]
-    configs = scored.assign(n_candidates=scored["n_positives"] + scored["n_negatives"])
-    for group, members in configs.groupby("group", sort=False):
-        pairs = sorted(set(zip(members["n_positives"].astype(int), members["n_candidates"].astype(int))))
-        nulls = [_null(pos, cand, n_null, mode, rng, cache) for pos, cand in pairs]
-        observed = map_values[group]
-        if len(nulls) == 1:
-            p[group] = nulls[0].p_values([observed])[0]
-            exact[group] = nulls[0].exact
-            continue
-        weights = members.groupby(["n_positives", "n_candidates"]).size()
-        grid = (np.arange(n_null) + 0.5) / n_null  # the quantiles of every configuration, averaged
+    groups, codes, distinct = _configs(queries)
+    if not len(groups):
+        return p, exact
+    nulls = [_null(pos, cand, n_null, mode, rng, cache) for pos, cand in distinct]
+    lowest = np.full(n_groups, len(distinct))
+    highest = np.full(n_groups, -1)
+    np.minimum.at(lowest, groups, codes)
+    np.maximum.at(highest, groups, codes)
+    single = (lowest == highest) & (highest >= 0)
+    for code, null in enumerate(nulls):
+        members = np.flatnonzero(single & (lowest == code))
+        if len(members):
+            p[members] = null.p_values(map_values[members])
+            exact[members] = null.exact
+    grid = (np.arange(n_null) + 0.5) / n_null  # the quantiles of every configuration, averaged
+    for group in np.flatnonzero(~single & (highest >= 0)):
+        mine = codes[groups == group]
         mean_null = np.zeros(n_null)
-        for (pos, cand), null in zip(pairs, nulls):
-            share = weights.loc[(pos, cand)] / len(members)
-            mean_null += share * null.values[np.minimum((grid * len(null.values)).astype(int), len(null.values) - 1)]
-        p[group] = (1.0 + np.sum(mean_null >= observed - 1e-12)) / (1.0 + n_null)
+        for code, count in zip(*np.unique(mine, return_counts=True)):
+            values = nulls[code].values
+            mean_null += count / len(mine) * values[np.minimum((grid * len(values)).astype(int), len(values) - 1)]
+        p[group] = (1.0 + np.sum(mean_null >= map_values[group] - 1e-12)) / (1.0 + n_null)
     return p, exact
 
 
