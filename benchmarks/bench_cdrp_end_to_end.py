@@ -12,10 +12,13 @@ numpy or R:
 | load | ``load_profiles(..., dtype="float32")`` (parse + clean) | R's ``data.table::fread`` of the same file |
 | treatment level | ``treatment_level`` | keys factorised, rows sorted, ``np.add.reduceat`` means |
 | replicates | ``replicate_reproducibility`` (null 90th percentile + 1,000 size-matched draws) | the blocked numpy null of ``bench_replicates_floor`` |
-| mAP | ``mean_average_precision`` against the negative controls | the similarities of every well to the controls (one GEMM) and a sort per well |
-| predictability | ridge, 5 folds, 20 permutations (GCV penalties; and ``inner_cv="grouped"``) | one SVD per fold and the products with 21 gene matrices |
+| mAP | ``mean_average_precision`` against the negative controls | the features taken from the table, the similarities of every well to the controls (float32 GEMM) and a sort per well |
+| predictability | ridge, 5 folds, 20 permutations (GCV penalties, the default) | one SVD per fold and the products with 21 gene matrices |
 
-Targets: every step within 2x its floor; peak memory within 1.5x the
+``inner_cv="grouped"`` (nested folds) is timed against the default, not a floor.
+
+A measurement under 5 s runs ``--repeats`` times (fresh processes) and the
+fastest counts. Targets: every step within 2x its floor; peak memory within 1.5x the
 float32 feature matrix plus the floor's own peak.
 
     .venv/bin/python benchmarks/bench_cdrp_end_to_end.py [--scale 0.1]
@@ -29,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import child, measure, target
+from harness import absolute_target, child, measure, target
 
 CDRP_PERTURBATIONS, REPLICATES, CP_FEATURES = 30_600, 5, 1565
 
@@ -99,10 +102,11 @@ def _map(root):
 def _map_floor(root):
     def prepare():
         cp = _profiles(root)
-        return cp.data[list(cp.features)].to_numpy(dtype=np.float32), cp.controls
+        return cp.data, list(cp.features), cp.controls
 
-    def run(data):
-        values, controls = data
+    def run(data):  # the features taken out of the table, as the step must: part of its work
+        frame, features, controls = data
+        values = frame[features].to_numpy(dtype=np.float32)
         values = values - values.mean(axis=1, keepdims=True)  # unit rows: part of the step's work
         values /= np.linalg.norm(values, axis=1, keepdims=True)
         pool = values[controls]
@@ -159,15 +163,25 @@ STEPS = [("load + clean (float32)", "load", "fread"), ("treatment level", "treat
          ("replicate reproducibility", "replicates", "replicates_floor"),
          ("mAP vs negative controls", "map", "map_floor"),
          ("ridge predictability (GCV penalties, the default), 20 permutations", "predictability",
-          "predictability_floor"),
-         ("ridge predictability (inner_cv='grouped'), 20 permutations", "predictability_grouped",
           "predictability_floor")]
+# an option, not a step of the default path: nested (grouped inner) folds, timed against the default
+OPTIONS = [("ridge predictability (inner_cv='grouped'), 20 permutations", "predictability_grouped",
+            "predictability")]
+
+
+def _fastest(name: str, root, repeats: int) -> dict:
+    """The fastest of ``repeats`` fresh-process runs of a measurement; one run when it takes 5 s or more."""
+    first = measure(__file__, name, root)
+    if first["seconds"] >= 5 or repeats <= 1:
+        return first
+    return min([first, *(measure(__file__, name, root) for _ in range(repeats - 1))], key=lambda m: m["seconds"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=0.1, help="fraction of CDRP's perturbations")
     parser.add_argument("--only", nargs="*", default=None, help="steps by measurement name (load, map, ...)")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh-process runs per measurement; the fastest counts")
     args = parser.parse_args()
     import rosetta_stats as rs
 
@@ -178,15 +192,25 @@ def main() -> None:
         matrix_gb = n * REPLICATES * CP_FEATURES * 4 / 1e9
         print(f"CDRP-like files: {n:,} perturbations x {REPLICATES} replicates x {CP_FEATURES} features "
               f"(float32 matrix {matrix_gb:.2f} GB)", flush=True)
-        print("| step | ours (s, GB) | floor (s, GB) | time ratio |")
-        print("| --- | --- | --- | --- |")
+        print("| step | ours (s, GB) | floor (s, GB) | time ratio | extra peak / float32 matrix |")
+        print("| --- | --- | --- | --- | --- |")
         for label, ours_name, floor_name in STEPS:
             if args.only and ours_name not in args.only:
                 continue
-            ours, floor = measure(__file__, ours_name, root), measure(__file__, floor_name, root)
-            print(f"| {label} | {ours['seconds']:.1f}, {ours['peak_gb']:.2f} | {floor['seconds']:.1f}, "
-                  f"{floor['peak_gb']:.2f} | {ours['seconds'] / floor['seconds']:.2f} |", flush=True)
+            ours, floor = (_fastest(name, root, args.repeats) for name in (ours_name, floor_name))
+            extra = max(ours["peak_gb"] - floor["peak_gb"], 0.0) / matrix_gb
+            print(f"| {label} | {ours['seconds']:.2f}, {ours['peak_gb']:.2f} | {floor['seconds']:.2f}, "
+                  f"{floor['peak_gb']:.2f} | {ours['seconds'] / floor['seconds']:.2f} | {extra:.2f} |", flush=True)
             target(f"CDRP {label}", ours, floor, most=2)
+            absolute_target(f"CDRP {label}: peak beyond the floor's, in float32 feature matrices", extra, 1.5,
+                            unit="x")
+        for label, option_name, default_name in OPTIONS:
+            if args.only and option_name not in args.only:
+                continue
+            option, default = (_fastest(name, root, args.repeats) for name in (option_name, default_name))
+            print(f"{label}: {option['seconds']:.1f} s, {option['peak_gb']:.2f} GB; "
+                  f"{option['seconds'] / default['seconds']:.1f}x the default's time (no floor: its inner folds "
+                  "are the work)", flush=True)
 
 
 if __name__ == "__main__":

@@ -320,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("report", help="the whole analysis as a folder of tables, figures and report.md")
     p.add_argument("--demo", action="store_true", help="on simulated data (seconds)")
     _add_pair_arguments(p, out="rosetta_report")
+    p.add_argument("--client", metavar="ADDRESS",
+                   help="run the nulls and permutations on a dask.distributed scheduler (tcp://host:8786), or "
+                        "'local' for one worker per core of this machine; the numbers are the same")
     p.set_defaults(run=cmd_report)
     return parser
 

@@ -309,11 +309,23 @@ def cmd_datasets_download(args) -> str:
 
 
 def cmd_report(args) -> str:
-    from ..report.build import dataset_report, demo_report, file_report
-
+    if not (args.demo or args.dataset or (args.cp and args.ge and (args.key or (args.cp_key and args.ge_key)))):
+        raise ValueError("give --demo, --dataset NAME --root DIR, or --cp, --ge and --key "
+                         "(or --cp-key and --ge-key)")
     common = {"overwrite": args.overwrite, "seed": args.seed, "progress": not args.quiet}
     if args.permutations is not None:
         common["n_permutations"] = args.permutations
+    if args.client:
+        from ..stats.core.parallel import connect
+
+        with connect(args.client) as client:
+            return _report(args, {**common, "client": client})
+    return _report(args, common)
+
+
+def _report(args, common: dict) -> str:
+    from ..report.build import dataset_report, demo_report, file_report
+
     if args.demo:
         report = demo_report(args.out, preset=args.preset, **common)
     elif args.dataset:
@@ -321,9 +333,6 @@ def cmd_report(args) -> str:
                                 preset=args.preset, cp_controls=args.cp_control, ge_controls=args.ge_control,
                                 **common)
     else:
-        if not (args.cp and args.ge and (args.key or (args.cp_key and args.ge_key))):
-            raise ValueError("give --demo, --dataset NAME --root DIR, or --cp, --ge and --key "
-                             "(or --cp-key and --ge-key)")
         report = file_report(args.cp, args.ge, args.cp_key or args.key, args.ge_key or args.key, args.out,
                              cp_controls=args.cp_control, ge_controls=args.ge_control, preset=args.preset,
                              clean=not args.no_clean, **common)

@@ -59,13 +59,12 @@ def check_unique_columns(frame: pd.DataFrame, argument: str = "the table") -> No
 def check_numeric_features(frame: pd.DataFrame, features: Sequence[str]) -> None:
     """Check that the feature columns are real-valued (not text, not boolean)."""
     check_unique_columns(frame)
-    bad = [
-        f
-        for f in features
-        if not pd.api.types.is_numeric_dtype(frame[f]) or pd.api.types.is_bool_dtype(frame[f])
-    ]
+    dtypes = frame.dtypes  # one lookup for all columns (a column at a time costs ~10 us each)
+    kinds = {dtype: pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+             for dtype in set(dtypes)}
+    bad = [f for f in features if not kinds[dtypes[f]]]
     if bad:
-        shown = ", ".join(f"{b!r} ({frame[b].dtype})" for b in bad[:10])
+        shown = ", ".join(f"{b!r} ({dtypes[b]})" for b in bad[:10])
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         raise ValueError(f"non-numeric feature column(s): {shown}{more}")
 

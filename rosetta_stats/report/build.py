@@ -55,14 +55,14 @@ class Report:
     skipped: dict = field(default_factory=dict)  # section -> why it was not run
 
 
-def _replicates(profiles: Profiles, label: str, n_null: int, seed: int, preset, skipped: dict):
+def _replicates(profiles: Profiles, label: str, n_null: int, seed: int, preset, skipped: dict, client=None):
     """The modality's replicate result, or None (and why) when it has no replicates."""
     counts = profiles.data[profiles.perturbation][~profiles.controls].value_counts()
     if not (counts >= 2).any():
         skipped[f"replicates_{label}"] = (f"{'Cell Painting' if label == 'cp' else 'L1000'} has one row per "
                                           "perturbation (consensus profiles): there are no replicates to compare")
         return None
-    return replicate_reproducibility(profiles, n_null=n_null, seed=seed, preset=preset)
+    return replicate_reproducibility(profiles, n_null=n_null, seed=seed, preset=preset, client=client)
 
 
 def _definitions(profiles: Profiles | None, result, label: str, n_null: int, seed: int) -> list[tuple]:
@@ -127,12 +127,14 @@ def _moa(paired, moa: str | None, seed: int, skipped: dict):
 def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null: int = 1000,
                  n_permutations: int | None = None, seed: int = 0, model: str | None = None, inputs=(),
                  progress: bool = True, preface: str = "", overwrite: bool = False,
-                 preset=None, moa: str | None = None) -> Report:
+                 preset=None, moa: str | None = None, client=None) -> Report:
     """Run every analysis the profiles support and write the report folder.
 
     The output folder is checked before any work starts (new, empty, or an
     earlier report with ``overwrite=True``). ``preset`` and
-    ``n_permutations`` reach every step they apply to.
+    ``n_permutations`` reach every step they apply to; ``client`` (a
+    ``dask.distributed.Client``) runs the nulls and permutations on its
+    workers, with the same numbers as without it.
     """
     planned = ([f"{t}.{ext}" for t in TABLES for ext in ("csv", "rds")]
                + [f"{f}.{ext}" for f in FIGURES for ext in ("png", "svg")] + ["report.md", "manifest.json"])
@@ -145,8 +147,8 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
         steps.set_postfix_str(name)
         steps.update()
 
-    rep_cp = _replicates(cp, "cp", n_null, seed, preset, skipped)
-    rep_ge = _replicates(ge, "ge", n_null, seed, preset, skipped)
+    rep_cp = _replicates(cp, "cp", n_null, seed, preset, skipped, client)
+    rep_ge = _replicates(ge, "ge", n_null, seed, preset, skipped, client)
     definitions = None
     rows = _definitions(cp, rep_cp, "Cell Painting", n_null, seed) + _definitions(ge, rep_ge, "L1000", n_null, seed)
     if rows:
@@ -162,11 +164,11 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
         skipped["overlap"] = "needs replicates in both modalities"
     step("pairing")
     genes = gene_predictability(paired, model=model, n_permutations=n_permutations, seed=seed,
-                                progress=progress, preset=preset)
+                                progress=progress, preset=preset, client=client)
     go = _go(genes, skipped)
     step("gene predictability")
     features = feature_predictability(paired, model="ridge", n_permutations=min(genes.n_permutations, 100),
-                                      seed=seed)
+                                      seed=seed, client=client)
     enrichment = None
     if features.table["q_value"].notna().any():
         enrichment = category_enrichment(features)  # tested by the permutations, which keep feature correlations
@@ -174,8 +176,9 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
         skipped["feature_categories"] = "no permutation p-values (n_permutations=0): nothing to call predictable"
     step("feature predictability")
     correlations = feature_gene_correlation(paired)
-    cca = canonical_correlation(paired, n_permutations=min(genes.n_permutations or 100, 100), seed=seed)
-    mantel = similarity_concordance(paired, n_permutations=999, seed=seed)
+    cca = canonical_correlation(paired, n_permutations=min(genes.n_permutations or 100, 100), seed=seed,
+                                client=client)
+    mantel = similarity_concordance(paired, n_permutations=999, seed=seed, client=client)
     step("correlation")
     moa_result = _moa(paired, moa, seed, skipped)
     clusters = _clusters(paired, moa, seed, skipped)
@@ -224,7 +227,7 @@ def _figures(results: dict, correlations, features) -> dict[str, dict[str, bytes
 
 
 def demo_report(out_dir, seed: int = 0, progress: bool = True, overwrite: bool = False, preset=None,
-                n_permutations: int | None = None) -> Report:
+                n_permutations: int | None = None, client=None) -> Report:
     """The report on simulated paired data, preceded by the single-cell cytominer step."""
     from .demo import run_cytominer_demo
     from ..simulate.paired import simulate_paired
@@ -239,7 +242,7 @@ def demo_report(out_dir, seed: int = 0, progress: bool = True, overwrite: bool =
                f"{len(sim.truth.reproducible_ge)} in L1000, {len(sim.truth.linear_genes)} linearly "
                "predictable genes).\n\n" + cells)
     return build_report(cp, ge, out_dir, n_null=1000, n_permutations=n_permutations, seed=seed,
-                        progress=progress, preface=preface, overwrite=overwrite, preset=preset)
+                        progress=progress, preface=preface, overwrite=overwrite, preset=preset, client=client)
 
 
 def dataset_report(dataset: str, root, out_dir, release: str = "csv", level: str | None = None,

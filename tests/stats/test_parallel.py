@@ -19,14 +19,19 @@ distributed = pytest.importorskip("distributed", reason="python3-distributed is 
 dask = pytest.importorskip("dask")
 
 
-@pytest.fixture(scope="module")
-def client():
+def _cluster():
+    """Two worker processes on loopback; a task that kills its worker twice is given up."""
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                            host="127.0.0.1", dashboard_address=None)
         with distributed.Client(cluster) as c:
             yield c
         cluster.close()
+
+
+@pytest.fixture(scope="module")
+def client():
+    yield from _cluster()
 
 
 def test_replicates_on_the_cluster_give_the_same_numbers(client):
@@ -70,12 +75,7 @@ def _always_die(block):
 @pytest.fixture
 def dying_client():
     """A cluster of its own for the tests that kill workers: nothing waits for them to come back."""
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None)
-        with distributed.Client(cluster) as c:
-            yield c
-        cluster.close()
+    yield from _cluster()
 
 
 def test_a_worker_dying_mid_run_is_retried_to_the_right_answer(dying_client, tmp_path):
@@ -101,3 +101,32 @@ def test_two_pass_null_quantile_on_the_cluster_equals_numpy(client):
     spread = pairwise_quantile(units, 0.9, block=64, max_pairs_in_memory=0,
                                mapper=lambda f, blocks, shared: map_blocks(f, blocks, shared, client))
     assert spread == pytest.approx(np.percentile(everything, 90), abs=1e-12)
+
+
+def test_the_report_on_the_cluster_writes_the_same_tables(client, tmp_path, capsys):
+    """``report --client ADDRESS``: every table equal to the report made in this process."""
+    from rosetta_stats.cli import main
+
+    sim = rs.simulate_paired(n_perturbations=60, n_replicates=3, n_cp_features=12, n_genes=10, seed=3)
+    sim.cp.to_csv(tmp_path / "cp.csv", index=False)
+    sim.ge.to_csv(tmp_path / "ge.csv", index=False)
+    common = ["--quiet", "report", "--cp", str(tmp_path / "cp.csv"), "--ge", str(tmp_path / "ge.csv"),
+              "--cp-key", "Metadata_broad_sample", "--ge-key", "pert_id", "--cp-control", "pert_type=control",
+              "--ge-control", "control_type=negcon", "--permutations", "20", "--seed", "2"]
+    assert main([*common, "--out", str(tmp_path / "here")]) == 0
+    with distributed.get_task_stream(client) as stream:
+        assert main([*common, "--client", client.scheduler.address, "--out", str(tmp_path / "there")]) == 0
+    assert len(stream.data) > 0  # the work did go to the cluster
+    here, there = rs.read_results(tmp_path / "here")[0], rs.read_results(tmp_path / "there")[0]
+    assert set(here) == set(there) and "replicate_reproducibility_cp" in here
+    for name in here:
+        pd.testing.assert_frame_equal(here[name], there[name], check_exact=False, rtol=1e-12, obj=name)
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path, capsys):
+    from rosetta_stats.cli import main
+
+    code = main(["--quiet", "report", "--demo", "--client", "tcp://127.0.0.1:9", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no dask scheduler answered at tcp://127.0.0.1:9" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()

@@ -10,6 +10,7 @@ process for the same seed.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,28 @@ from ...common.errors import RosettaError
 
 class ClusterError(RosettaError, RuntimeError):
     """The cluster could not finish the work (workers kept dying, or it went away)."""
+
+
+@contextlib.contextmanager
+def connect(address: str, timeout: float = 30.0):
+    """A ``dask.distributed.Client`` for a scheduler address (``tcp://host:8786``), or, for "local", for a
+    ``LocalCluster`` of this machine's cores (one thread per worker), closed (cluster too) on leaving."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - distributed ships with the package's dependencies
+        raise ClusterError("a cluster needs the Python package distributed (dask.distributed)") from exc
+    if address == "local":
+        with LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, host="127.0.0.1",
+                          dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"no dask scheduler answered at {address} within {timeout:g} s") from exc
+    with client:
+        yield client
 
 
 def map_blocks(function: Callable, blocks: Sequence[Any], shared: dict | None = None, client=None,

@@ -5,7 +5,11 @@ positive's precision counts every candidate scoring at least as high as it
 (positives and negatives alike), so a tie never favours the positive.
 Similarities within ``TIE_TOLERANCE`` of each other are ties: two copies of
 one well give similarities that differ in the last bit when they come from
-different matrix routines, and they must still tie.
+different matrix routines, and they must still tie. Unit rows kept in float32
+(profiles loaded with ``dtype="float32"``) are multiplied in float32 and every
+product within the float32 error bound of a threshold is recomputed in
+float64 from the same rows (``FLOAT32_MARGIN``): the counts are those of the
+float64 products of the float32 rows, ties included.
 """
 from __future__ import annotations
 
@@ -28,6 +32,12 @@ def group_columns(codes: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> 
 
 
 TIE_TOLERANCE = 1e-12
+
+
+def float32_margin(n_features: int) -> float:
+    """A bound on |float32 product - float64 product| of two float32 rows of length <= 1 (the dot product's
+    rounding bound n u |x|'|y| with u = 2^-24), with room for the threshold's own rounding to float32."""
+    return (n_features + 4) * 2.0 ** -24 + 1e-6
 EXCLUDED = -3.0  # similarity given to candidates that are not negatives of a query
 
 
@@ -42,14 +52,20 @@ def average_precision_of_groups(units, starts, counts, negatives, excluded=None,
     (used when the negatives are all other perturbations' rows).
     Returns (ap per row, number of negatives per row); rows of groups of < 2 are NaN.
     Each positive is counted against the negatives at least as similar by
-    direct comparison (k - 1 passes per query row, no sort).
+    direct comparison (k - 1 passes per query row, no sort). float32 ``units``
+    and ``negatives`` are multiplied in float32, products near a threshold
+    again in float64 (``count_at_least_float32``).
     """
     n = len(units) if index is None else len(index)
     ap = np.full(n, np.nan)
     n_negatives = np.full(n, np.nan)
+    single = units.dtype == np.float32 and negatives.dtype == np.float32
+    if single and excluded is not None:
+        raise ValueError("float32 rows are ranked against a fixed set of negatives only")
     for k, block in _group_blocks(starts, counts, block_rows):
         members = units[block] if index is None else units[index[block]]
-        thresholds, positives_above = _positive_thresholds(members, k)
+        exact = members.astype(np.float64) if single else members
+        thresholds, positives_above = _positive_thresholds(exact, k)
         flat_rows = block.ravel()
         against = members.reshape(len(flat_rows), -1) @ negatives.T
         usable = np.full(len(flat_rows), against.shape[1])
@@ -57,7 +73,11 @@ def average_precision_of_groups(units, starts, counts, negatives, excluded=None,
             where, columns = excluded(flat_rows)
             against[where, columns] = EXCLUDED
             usable -= np.bincount(where, minlength=len(flat_rows))
-        negatives_above = count_at_least(against, thresholds)
+        if single:
+            negatives_above = count_at_least_float32(against, thresholds, exact.reshape(len(flat_rows), -1),
+                                                     negatives)
+        else:
+            negatives_above = count_at_least(against, thresholds)
         ap[flat_rows] = (positives_above / (positives_above + negatives_above)).mean(axis=1)
         n_negatives[flat_rows] = usable
     return ap, n_negatives
@@ -149,3 +169,25 @@ def count_at_least(similarity, thresholds) -> np.ndarray:
             out[live, j] = np.count_nonzero(similarity[live] >= thresholds[live, j:j + 1], axis=1)
     return out
 
+
+
+def count_at_least_float32(against, thresholds, members, negatives) -> np.ndarray:
+    """``count_at_least`` of the float64 products ``members @ negatives.T`` of float32 rows, from their float32
+    products ``against``: decided in float32 beyond ``float32_margin`` of each threshold, recomputed in
+    float64 within it (a few products per row)."""
+    margin = float32_margin(members.shape[1])
+    out = np.zeros(thresholds.shape)
+    for j in range(thresholds.shape[1]):
+        live = np.flatnonzero(np.isfinite(thresholds[:, j]))
+        if not live.size:
+            continue
+        threshold = thresholds[live, j]
+        part = against[live] if live.size < len(against) else against
+        high = (threshold + margin).astype(np.float32)[:, None]
+        low = (threshold - margin).astype(np.float32)[:, None]
+        out[live, j] = np.count_nonzero(part >= high, axis=1)
+        rows, columns = np.nonzero((part >= low) & (part < high))
+        if rows.size:
+            exact = np.einsum("ij,ij->i", members[live[rows]], negatives[columns].astype(np.float64))
+            out[live, j] += np.bincount(rows, weights=exact >= threshold[rows], minlength=live.size)
+    return out

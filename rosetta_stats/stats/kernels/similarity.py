@@ -148,15 +148,17 @@ def draws_mean_correlation(units: np.ndarray, rows: np.ndarray) -> np.ndarray:
 SIMILARITIES = ("pearson", "cosine", "spearman")
 
 
-def similarity_rows(values: np.ndarray, similarity: str = "pearson", ranges=None) -> np.ndarray:
+def similarity_rows(values: np.ndarray, similarity: str = "pearson", ranges=None,
+                    inplace: bool = False) -> np.ndarray:
     """Rows prepared so that dot products are the chosen similarity (a degenerate row becomes NaN).
 
     "pearson": centred and scaled to length 1 (:func:`unit_rows`); "cosine":
     scaled to length 1, not centred; "spearman": ranks within the row (ties
-    averaged), then as Pearson.
+    averaged), then as Pearson. With ``inplace`` a float input may be
+    overwritten, its dtype kept (the caller's own copy: one matrix less at CDRP scale).
     """
     if similarity == "pearson":
-        return unit_rows(values, ranges=ranges)
+        return unit_rows(values, inplace=inplace and values.dtype in (np.float32, np.float64), ranges=ranges)
     if similarity == "spearman":
         from scipy.stats import rankdata
 
@@ -164,7 +166,7 @@ def similarity_rows(values: np.ndarray, similarity: str = "pearson", ranges=None
         ranked[~np.isfinite(values).all(axis=1)] = np.nan
         return unit_rows(ranked)
     if similarity == "cosine":
-        out = values.astype(float, copy=True)
+        out = values if inplace and values.dtype in (np.float32, np.float64) else values.astype(float, copy=True)
         peak = np.abs(out).max(axis=1, initial=0.0) if out.shape[1] else np.zeros(len(out))
         with np.errstate(invalid="ignore", divide="ignore"):
             out /= np.where(peak > 0, peak, np.nan)[:, None]

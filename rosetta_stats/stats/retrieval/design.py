@@ -65,7 +65,7 @@ def build_design(frame: pd.DataFrame, positives: PairRule, negatives, control: n
         check_columns(frame.columns, [multilabel], "multilabel")
     pos_codes = positives.codes(frame)
     if same_columns:
-        pos_key = frame.groupby(same_columns, sort=True, dropna=True).ngroup().to_numpy()
+        pos_key = frame[same_columns].groupby(same_columns, sort=True, dropna=True).ngroup().to_numpy()
     else:
         pos_key = np.zeros(len(frame), dtype=np.int64)
     missing_key = pos_key < 0

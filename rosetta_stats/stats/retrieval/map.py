@@ -39,13 +39,13 @@ from ...common.validation import check_choice, check_columns
 from ...data.cleaning import standardize_within
 from ...data.profiles import Profiles
 from ...common.result import Result, merged_inputs
-from ..core.inputs import profile_inputs
+from ..core.inputs import feature_matrix, profile_inputs
 from ..core.multiple_testing import bh_qvalues, hierarchical_fdr
 from ..core.parallel import map_blocks
 from ..core.resampling import (average_precision_null, distinct_draws, expected_average_precision, n_rankings,
                                smallest_p_note)
 from ..kernels.ranking import average_precision_among_all, average_precision_of_groups, group_columns
-from ..kernels.similarity import SIMILARITIES, similarity_rows
+from ..kernels.similarity import SIMILARITIES, degenerate_rows, row_range, similarity_rows
 from .design import build_design
 from .engine import score_queries
 
@@ -156,18 +156,22 @@ def mean_average_precision(profiles_or_frame, perturbation: str | None = None, f
     else:
         control = np.zeros(len(frame), dtype=bool)
     reference_mask = control_mask(frame, reference, "reference")[0] if reference is not None else None
-    matrix = frame[list(features)].to_numpy(dtype=np.float64)
-    units = similarity_rows(matrix, similarity)
+    classic = _classic(positives, negatives, multilabel, reference is not None, k_values or pairwise, perturbation)
+    # float32 profiles stay float32 against the controls (products near a threshold redone in float64)
+    single = classic and isinstance(negatives, str) and negatives == "negcon" and similarity != "spearman"
+    matrix = feature_matrix(frame, features, keep_float32=single)
+    ranges = row_range(matrix)
+    units = similarity_rows(matrix, similarity, ranges=ranges, inplace=True)  # matrix is not read again
+    del matrix
     usable = np.isfinite(units).all(axis=1)
     if not usable.all():
-        non_finite = ~np.isfinite(matrix).all(axis=1)
+        non_finite = degenerate_rows(None, ranges)[0]
         parts = [f"{int(non_finite.sum())} with NaN or infinite values"] if non_finite.any() else []
         other = int((~usable & ~non_finite).sum())
         parts += [f"{other} {'constant' if similarity != 'cosine' else 'all zero'}"] if other else []
         notes.append(f"left out {int((~usable).sum())} row(s) without a similarity ({', '.join(parts)})")
     if hierarchical_by is not None:
         check_columns(frame.columns, [hierarchical_by], "hierarchical_by")
-    classic = _classic(positives, negatives, multilabel, reference is not None, k_values or pairwise, perturbation)
     if null == "random_sets" and not classic:
         raise ValueError("null='random_sets' applies to replicates of one column against negcon or others; "
                          "use null='rankings' for declared positives, references, labels or k")
@@ -288,14 +292,15 @@ def _group_mean(values, groups, n_groups):
 
 
 def _expected_ap(n_pos, n_candidates):
+    """The AP of a random ranking for each query, computed once per distinct (positives, candidates)."""
+    n_pos, n_candidates = np.asarray(n_pos, dtype=float), np.asarray(n_candidates, dtype=float)
     out = np.full(len(n_pos), np.nan)
-    cache = {}
-    for i, (p, n) in enumerate(zip(n_pos, n_candidates)):
-        if np.isfinite(p) and np.isfinite(n) and p >= 1:
-            key = (int(p), int(n))
-            if key not in cache:
-                cache[key] = expected_average_precision(*key)
-            out[i] = cache[key]
+    ok = np.isfinite(n_pos) & np.isfinite(n_candidates) & (n_pos >= 1)
+    if ok.any():
+        pairs, inverse = np.unique(np.column_stack([n_pos[ok], n_candidates[ok]]).astype(np.int64), axis=0,
+                                   return_inverse=True)
+        values = np.array([expected_average_precision(int(p), int(n)) for p, n in pairs])
+        out[ok] = values[inverse.ravel()]
     return out
 
 
