@@ -168,17 +168,17 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
     go = _go(genes, skipped)
     step("gene predictability")
     features = feature_predictability(paired, model="ridge", n_permutations=min(genes.n_permutations, 100),
-                                      seed=seed, client=client)
+                                      seed=seed, client=client, progress=progress)
     enrichment = None
     if features.table["q_value"].notna().any():
         enrichment = category_enrichment(features)  # tested by the permutations, which keep feature correlations
     else:
         skipped["feature_categories"] = "no permutation p-values (n_permutations=0): nothing to call predictable"
     step("feature predictability")
-    correlations = feature_gene_correlation(paired)
+    correlations = feature_gene_correlation(paired, progress=progress, client=client)
     cca = canonical_correlation(paired, n_permutations=min(genes.n_permutations or 100, 100), seed=seed,
-                                client=client)
-    mantel = similarity_concordance(paired, n_permutations=999, seed=seed, client=client)
+                                client=client, progress=progress)
+    mantel = similarity_concordance(paired, n_permutations=999, seed=seed, client=client, progress=progress)
     step("correlation")
     moa_result = _moa(paired, moa, seed, skipped)
     clusters = _clusters(paired, moa, seed, skipped)
