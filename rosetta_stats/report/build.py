@@ -111,14 +111,15 @@ def _clusters(paired, moa: str | None, seed: int, skipped: dict):
         return None
 
 
-def _moa(paired, moa: str | None, seed: int, skipped: dict):
+def _moa(paired, moa: str | None, seed: int, skipped: dict, progress: bool = False):
     column = moa or next((c for c in ("Metadata_moa", "moa") if c in paired.cp.data.columns
                           or c in paired.ge.data.columns), None)
     if column is None:
         skipped["moa"] = "no MoA column (Metadata_moa or moa) on either side"
         return None
     try:
-        return moa_prediction(paired, moa=column, models=("logistic",), seed=seed, n_permutations=200)
+        return moa_prediction(paired, moa=column, models=("logistic",), seed=seed, n_permutations=200,
+                              progress=progress)
     except ValueError as exc:
         skipped["moa"] = str(exc)
         return None
@@ -180,7 +181,7 @@ def build_report(cp: Profiles, ge: Profiles, out_dir: str | os.PathLike, n_null:
                                 client=client, progress=progress)
     mantel = similarity_concordance(paired, n_permutations=999, seed=seed, client=client, progress=progress)
     step("correlation")
-    moa_result = _moa(paired, moa, seed, skipped)
+    moa_result = _moa(paired, moa, seed, skipped, progress)
     clusters = _clusters(paired, moa, seed, skipped)
     step("MoA prediction")
     results = {"replicate_reproducibility_cp": rep_cp, "replicate_reproducibility_ge": rep_ge,
