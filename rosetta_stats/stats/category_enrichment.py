@@ -41,6 +41,7 @@ from ..common.result import TableResult
 from ..common.validation import check_choice
 from ..data.feature_categories import feature_categories
 from .core.multiple_testing import bh_qvalues
+from .core.resampling import permutation_p_values
 
 METHODS = ("auto", "permutation", "betabinomial", "camera", "fisher")
 # the rate of the outside features is integrated over these quantiles of its posterior
@@ -108,7 +109,7 @@ def permutation_difference_p(observed: np.ndarray, null: np.ndarray, inside: np.
         return values[..., inside].mean(axis=-1) - values[..., ~inside].mean(axis=-1)
     statistic = float(difference(observed))
     null_statistics = difference(null)
-    return statistic, float((1 + np.sum(null_statistics >= statistic - 1e-12)) / (1 + len(null_statistics)))
+    return statistic, float(permutation_p_values(null_statistics, statistic))
 
 
 def _scores_and_selection(selected, alpha: float):

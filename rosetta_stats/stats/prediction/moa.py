@@ -39,6 +39,7 @@ from ...common.deprecation import renamed_arguments
 from ...common.validation import check_choice
 from ...common.result import Result
 from ..core.paired import paired_matrices
+from ..core.resampling import permutation_p_values
 
 MODELS = ("logistic", "mlp")
 MODALITIES = ("cp", "ge", "early_fusion", "late_fusion")
@@ -263,8 +264,7 @@ def _comparisons(table: pd.DataFrame, predictions, y, models, modalities, n_perm
                 swap = rng.random(len(truth)) < 0.5
                 one, two = np.where(swap, guess_b, guess_a), np.where(swap, guess_a, guess_b)
                 null[i] = f1_score(truth, one, average="macro") - f1_score(truth, two, average="macro")
-            p = (1.0 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1.0 + n_permutations) \
-                if n_permutations else np.nan
+            p = permutation_p_values(np.abs(null), abs(observed)) if n_permutations else np.nan
             difference = scores[a] - scores[b]
             rows.append((model, a, b, float(difference.mean()), float(observed), float(p)))
     return pd.DataFrame(rows, columns=["model", "modality_a", "modality_b", "mean_difference",

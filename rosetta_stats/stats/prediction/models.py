@@ -28,6 +28,7 @@ from sklearn.neural_network import MLPRegressor
 
 from .lasso_cv import lasso_cv_predict
 from ..core.folds import grouped_folds
+from ..core.resampling import permutation_p_values
 from ..kernels.regression import (InnerSplits, RidgeBasis, grouped_cv_alphas, r2_columns, ridge_gcv_predict,
                                   ridge_predict)
 
@@ -174,10 +175,8 @@ def pcr_f_test(x: np.ndarray, y: np.ndarray, n_components: int, permutations=Non
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = ((basis.T @ centred) ** 2).sum(axis=0) / total
         if permutations is not None:
-            at_least = np.zeros(y.shape[1])
-            for order in permutations:
-                at_least += ((basis.T @ centred[order]) ** 2).sum(axis=0) / total >= r2 - 1e-12
-            return np.where(total > 0, (1 + at_least) / (1 + len(permutations)), np.nan)
+            null = np.array([((basis.T @ centred[order]) ** 2).sum(axis=0) / total for order in permutations])
+            return np.where(total > 0, permutation_p_values(null, r2), np.nan)
         dof = len(x) - k - 1
         f = (r2 / k) / ((1 - r2) / dof)
     return stats.f.sf(f, k, dof)

@@ -36,6 +36,7 @@ from ...common.validation import check_choice
 from ..core.multiple_testing import bh_qvalues
 from ..core.folds import grouped_folds
 from ..core.paired import paired_matrices
+from ..core.resampling import permutation_p_values
 from ..kernels.canonical import whitened_pcs
 from ..kernels.regression import RidgeBasis, DEFAULT_ALPHAS, ridge_gcv_predict
 
@@ -150,7 +151,7 @@ def cross_modal_retrieval(cp, ge=None, key: str | None = None, space: str = "cca
         sizes = table["n_candidates"].to_numpy()
         estimates[way] = {
             "mrr": mrr, "mrr_chance": float(np.mean([np.sum(1.0 / np.arange(1, s + 1)) / s for s in sizes])),
-            "mrr_p_value": float((1 + np.sum(null >= mrr - 1e-12)) / (1 + len(null))) if len(null) else np.nan,
+            "mrr_p_value": float(permutation_p_values(null, mrr)) if len(null) else np.nan,
             **{f"recall_at_{k}": float(table[f"recall_at_{k}"].mean()) for k in RECALL_AT},
             **{f"recall_at_{k}_chance": float(np.mean(np.minimum(k, sizes) / sizes)) for k in RECALL_AT},
             "n_significant_q_0.05": int((table["q_value"] < 0.05).sum()),

@@ -43,7 +43,7 @@ from ..core.inputs import feature_matrix, profile_inputs
 from ..core.multiple_testing import bh_qvalues, hierarchical_fdr
 from ..core.parallel import map_blocks
 from ..core.resampling import (average_precision_null, distinct_draws, expected_average_precision, n_rankings,
-                               smallest_p_note)
+                               permutation_p_values, smallest_p_note)
 from ..kernels.ranking import average_precision_among_all, average_precision_of_groups, group_columns
 from ..kernels.similarity import SIMILARITIES, degenerate_rows, row_range, similarity_rows
 from .design import build_design
@@ -352,7 +352,7 @@ def _rank_null_p(queries: pd.DataFrame, map_values, n_groups, n_null, mode, rng)
         for code, count in zip(*np.unique(mine, return_counts=True)):
             values = nulls[code].values
             mean_null += count / len(mine) * values[np.minimum((grid * len(values)).astype(int), len(values) - 1)]
-        p[group] = (1.0 + np.sum(mean_null >= map_values[group] - 1e-12)) / (1.0 + n_null)
+        p[group] = permutation_p_values(mean_null, map_values[group])
     return p, exact
 
 
@@ -398,8 +398,6 @@ def _random_sets_p(units, queries, design, others, map_values, counts, n_null, r
     shared = {"units": grouped, "reference": reference, "query_codes": codes, "group_starts": starts,
               "group_counts": sizes, "others": others}
     values = map_blocks(_null_block, blocks, shared, client, progress=progress, desc="mAP null")
-    from ..core.resampling import permutation_p_values
-
     for k in sizes_ok:
         null_values = np.concatenate([v for o, v in zip(owners, values) if o == k])
         members = np.flatnonzero((sizes == k) & np.isfinite(map_values))
