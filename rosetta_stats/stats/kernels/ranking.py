@@ -174,20 +174,13 @@ def count_at_least(similarity, thresholds) -> np.ndarray:
 def count_at_least_float32(against, thresholds, members, negatives) -> np.ndarray:
     """``count_at_least`` of the float64 products ``members @ negatives.T`` of float32 rows, from their float32
     products ``against``: decided in float32 beyond ``float32_margin`` of each threshold, recomputed in
-    float64 within it (a few products per row)."""
+    float64 within it (a few products per row). Dead (+inf) thresholds stay dead at both edges."""
     margin = float32_margin(members.shape[1])
-    out = np.zeros(thresholds.shape)
+    high, low = (thresholds + margin).astype(np.float32), (thresholds - margin).astype(np.float32)
+    out = count_at_least(against, high)
     for j in range(thresholds.shape[1]):
-        live = np.flatnonzero(np.isfinite(thresholds[:, j]))
-        if not live.size:
-            continue
-        threshold = thresholds[live, j]
-        part = against[live] if live.size < len(against) else against
-        high = (threshold + margin).astype(np.float32)[:, None]
-        low = (threshold - margin).astype(np.float32)[:, None]
-        out[live, j] = np.count_nonzero(part >= high, axis=1)
-        rows, columns = np.nonzero((part >= low) & (part < high))
+        rows, columns = np.nonzero((against >= low[:, j:j + 1]) & (against < high[:, j:j + 1]))
         if rows.size:
-            exact = np.einsum("ij,ij->i", members[live[rows]], negatives[columns].astype(np.float64))
-            out[live, j] += np.bincount(rows, weights=exact >= threshold[rows], minlength=live.size)
+            exact = np.einsum("ij,ij->i", members[rows], negatives[columns].astype(np.float64))
+            out[:, j] += np.bincount(rows, weights=exact >= thresholds[rows, j], minlength=len(out))
     return out
