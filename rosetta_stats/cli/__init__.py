@@ -108,6 +108,15 @@ def _add_dataset_arguments(p: argparse.ArgumentParser) -> None:
                                    "normalized_variable_selected)")
 
 
+def _add_profile_input(p: argparse.ArgumentParser, what: str, features: str | None = "auto") -> None:
+    """One profile table in: a file (``what`` it holds) or --dataset, its perturbation column, its features."""
+    p.add_argument("input", nargs="?", help=what)
+    p.add_argument("--perturbation", help="column naming the perturbation (with --dataset: the registry's)")
+    _add_dataset_arguments(p)
+    p.add_argument("--features", default=features, help="'auto' or comma-separated prefixes")
+    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"], help="which feature columns 'auto' takes")
+
+
 def _add_pair_arguments(p: argparse.ArgumentParser, out: str | None = None) -> None:
     _add_dataset_arguments(p)
     p.add_argument("--cp", help="Cell Painting profiles (replicate level, CSV)")
@@ -177,11 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_select)
 
     p = command("replicates", help="replicate reproducibility (paper statistic, p/q-values, mAP)")
-    p.add_argument("input", nargs="?", help="replicate-level CSV (or .csv.gz), one row per well")
-    p.add_argument("--perturbation", help="column naming the perturbation (with --dataset: the registry's)")
-    _add_dataset_arguments(p)
-    p.add_argument("--features", default="auto", help="'auto' or comma-separated prefixes")
-    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"], help="which feature columns 'auto' takes")
+    _add_profile_input(p, "replicate-level CSV (or .csv.gz), one row per well")
     p.add_argument("--plate", help="standardise features within this plate column first")
     p.add_argument("--null", default=None, choices=["paper", "size_matched"],
                    help="paper: the threshold only; size_matched: also p- and q-values (default: the preset's)")
@@ -201,11 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_replicates)
 
     p = command("retrieval", help="mAP: activity, distinctiveness, consistency, or declared positives/negatives")
-    p.add_argument("input", nargs="?", help="profiles (CSV, .csv.gz or parquet), one row per well")
-    p.add_argument("--perturbation", help="column naming the perturbation (with --dataset: the registry's)")
-    _add_dataset_arguments(p)
-    p.add_argument("--features", default="auto", help="'auto' or comma-separated prefixes")
-    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"], help="which feature columns 'auto' takes")
+    _add_profile_input(p, "profiles (CSV, .csv.gz or parquet), one row per well")
     p.add_argument("--control", type=control_rule, help="COLUMN=VALUE[,VALUE]: negative controls")
     p.add_argument("--kind", default="activity", choices=["activity", "distinctiveness", "consistency", "declared"],
                    help="activity: against the controls; distinctiveness: against other perturbations; "
@@ -292,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated: cp, ge, early_fusion, late_fusion (cp alone needs no --ge)")
     p.set_defaults(run=cmd_moa)
 
-    add_analysis_commands(command, _add_pair_arguments, _add_dataset_arguments, _add_out, _add_reading,
+    add_analysis_commands(command, _add_pair_arguments, _add_profile_input, _add_out, _add_reading,
                           control_rule)
 
     p = command("datasets", help="the Rosetta collection: list, describe and download files")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from .arguments import check_out, integer, split, summary_json
 
 
-def add_analysis_commands(command, add_pair_arguments, add_dataset_arguments, add_out, add_reading,
+def add_analysis_commands(command, add_pair_arguments, add_profile_input, add_out, add_reading,
                           control_rule) -> None:
     """Register the commands with ``command(name, help=...)`` (a subparser factory)."""
     p = command("transfer", help="leave-dataset-out transfer: fit genes on one dataset, score them on another")
@@ -27,11 +27,7 @@ def add_analysis_commands(command, add_pair_arguments, add_dataset_arguments, ad
     p.set_defaults(run=cmd_transfer)
 
     p = command("effect-sizes", help="per perturbation vs controls: limma's moderated t, Cohen's d, both ways")
-    p.add_argument("input", nargs="?", help="replicate-level profiles (CSV, .csv.gz or parquet)")
-    p.add_argument("--perturbation", help="perturbation column (with --dataset: the registry's)")
-    add_dataset_arguments(p)
-    p.add_argument("--modality", default="auto", choices=["auto", "cp", "ge"])
-    p.add_argument("--features", default=None, help="'auto' or comma-separated prefixes")
+    add_profile_input(p, "replicate-level profiles (CSV, .csv.gz or parquet)", features=None)
     p.add_argument("--control", type=control_rule, help="COLUMN=VALUE[,VALUE]: the negative controls")
     add_reading(p)
     add_out(p)
