@@ -1,5 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""scikit-learn's Gram-matrix lasso coordinate descent, for a block of outputs in lockstep.
+"""scikit-learn's lasso coordinate descent for a block of outputs in lockstep: on the Gram matrix, or on the rows.
+
+``lasso_rows_path_block`` (folds with fewer rows than features) wraps the C
+kernel in ``rows_lasso.h``; its header explains the route. The rest of this
+module is the Gram route:
 
 One call runs the whole penalised path (alphas decreasing, warm starts) for
 a block of outputs that share the Gram matrix ``Q`` and the coordinate order
@@ -25,6 +29,11 @@ from libc.stdlib cimport free, malloc
 
 cdef extern from "gram_lasso_axpy.h" nogil:
     void axpy_row(int n, double a, const double* x, double* y)
+
+cdef extern from "rows_lasso.h" nogil:
+    int rows_lasso_path(int p, int n, int outputs, int n_alpha, const double* xt, const double* diag,
+                        const double* xy, const double* y2, const double* pen, const uint32_t* seeds,
+                        int max_iter, double tol, double* w, double* u, double* coefs, int* n_iter)
 
 cdef uint32_t RAND_R_MAX = 0x7FFFFFFF
 
@@ -155,3 +164,26 @@ def lasso_gram_path_block(const double[:, ::1] gram, const double[:, ::1] xy, co
     free(w_max)
     free(d_w_max)
 
+
+
+def lasso_rows_path_block(const double[:, ::1] xt, const double[::1] diag, const double[:, ::1] xy,
+                          const double[::1] y_norm2, const double[::1] penalties, const uint32_t[::1] seeds,
+                          int max_iter, double tol, double[:, ::1] w, double[:, ::1] u, double[:, :, ::1] coefs,
+                          int[:, ::1] n_iter):
+    """The path for one block of outputs on the rows, in place (see ``rows_lasso.h``).
+
+    ``xt`` is features x rows (the centred training rows, transposed),
+    ``diag`` the Gram matrix's diagonal; ``xy``, ``w`` outputs x features;
+    ``u = w X'`` (outputs x rows) on entry; ``coefs`` outputs x alphas x
+    features and ``n_iter`` outputs x alphas, as in ``lasso_gram_path_block``.
+    Releases the GIL.
+    """
+    cdef int status
+    if xy.shape[0] == 0 or penalties.shape[0] == 0:
+        return
+    with nogil:
+        status = rows_lasso_path(xt.shape[0], xt.shape[1], xy.shape[0], penalties.shape[0], &xt[0, 0], &diag[0],
+                                 &xy[0, 0], &y_norm2[0], &penalties[0], &seeds[0], max_iter, tol, &w[0, 0],
+                                 &u[0, 0], &coefs[0, 0, 0], &n_iter[0, 0])
+    if status != 0:
+        raise MemoryError()

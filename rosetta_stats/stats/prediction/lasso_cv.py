@@ -13,9 +13,11 @@ order as scikit-learn, blocks of outputs in lockstep in a compiled kernel, the
 unpenalised step solved for all outputs at once through
 ``kernels.unpenalised_sweep``). Where scikit-learn would not use a Gram
 matrix (a fold with no more rows than features, as in consensus profiles)
-the Gram route still runs: its steps are scikit-learn's in exact arithmetic,
-and the predictions agree with the per-gene loop to rounding (tested on real
-consensus profiles, 162 x 812).
+the kernels carry the fitted values on the rows instead of the Gram
+products, skipping by a bound the visits that leave a zero coefficient at zero:
+their steps are scikit-learn's in exact arithmetic, and the predictions agree
+with the per-gene loop to rounding (tested on real consensus profiles,
+162 x 812).
 """
 from __future__ import annotations
 
@@ -104,6 +106,7 @@ class InnerFold:
     def __init__(self, x, y, train, test):
         xt, self.y_train, self.x_offset, self.y_offset = _centred(x[train], y[train])
         self.gram, self.xy = np.dot(xt.T, xt), np.dot(xt.T, self.y_train)
+        self.x_train = xt  # the kernels work on the rows when they are fewer than the features
         self.y_norm2 = np.einsum("ij,ij->j", self.y_train, self.y_train)
         self.x_test, self.y_test = x[test], y[test]  # gathered once for every alpha
         self.start = np.zeros_like(self.xy)  # where alpha = 0 starts: the path's last penalised coefficients
@@ -112,7 +115,8 @@ class InnerFold:
         """Held-out mean squared error along the penalised path (alphas x outputs)."""
         out = np.empty((len(alphas), self.xy.shape[1]))
         if len(alphas):
-            coefs = lasso_path_columns(self.gram, self.xy, self.y_train, alphas, MAX_ITER, TOL, threads=threads)
+            coefs = lasso_path_columns(self.gram, self.xy, self.y_train, alphas, MAX_ITER, TOL, threads=threads,
+                                       x=self.x_train)
             self.start = np.array(coefs[-1])
             for i, coef in enumerate(coefs):
                 out[i] = self.mse(coef)
@@ -139,7 +143,7 @@ class InnerFold:
         squares is known within that.
         """
         w, bound = unpenalised_descent(self.gram, self.xy, self.start, self.y_norm2, seed, MAX_ITER, TOL,
-                                       budget=SCREEN_BUDGET, return_bound=True)
+                                       budget=SCREEN_BUDGET, return_bound=True, x=self.x_train)
         estimate = self.mse(w)
         radius = np.zeros_like(bound)
         if bound.any():
@@ -151,7 +155,7 @@ class InnerFold:
     def unpenalised_mse(self, cols, seed) -> np.ndarray:
         """Held-out error at alpha = 0 for outputs ``cols``, the sweeps at full precision."""
         w = unpenalised_descent(self.gram, self.xy[:, cols], self.start[:, cols], self.y_norm2[cols], seed,
-                                MAX_ITER, TOL)
+                                MAX_ITER, TOL, x=self.x_train)
         return self.mse(w, cols)
 
     def held_out_gain(self) -> float:
@@ -181,13 +185,13 @@ def _refit(x, y, best, threads):
     penalised = np.flatnonzero(best > 0)
     if penalised.size:
         coef[:, penalised] = lasso_fits(gram, xy[:, penalised], yc[:, penalised], best[penalised] * len(xc),
-                                        MAX_ITER, TOL, threads=threads)
+                                        MAX_ITER, TOL, threads=threads, x=xc)
     unpenalised = np.flatnonzero(best == 0)
     if unpenalised.size:
         q = xy[:, unpenalised]
         coef[:, unpenalised] = unpenalised_descent(gram, q, np.zeros_like(q),
                                                    np.einsum("ij,ij->j", yc[:, unpenalised], yc[:, unpenalised]),
-                                                   path_seeds(1)[0], MAX_ITER, TOL)
+                                                   path_seeds(1)[0], MAX_ITER, TOL, x=xc)
     return coef, x_offset, y_offset
 
 

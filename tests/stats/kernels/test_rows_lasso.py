@@ -1,0 +1,112 @@
+"""The lasso path carried on the rows (fewer rows than features) against scikit-learn's routine on the rows."""
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Lasso, lasso_path
+
+from rosetta_stats.stats.kernels import lasso_path as lp
+from rosetta_stats.stats.kernels.lasso_path import lasso_fits, lasso_path_columns, lasso_path_with_epochs, path_seeds
+from rosetta_stats.stats.kernels.unpenalised_sweep import gauss_seidel
+from tests.helpers.lasso_problems import correlated_problem
+
+ALPHAS = np.sort(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))[::-1]
+
+
+def wide_problem(n=40, p=90, outputs=21, seed=0, zero_column=11, noise=0.3):
+    """More features than rows (a consensus-level fold): x, y, X'X, X'y; one constant feature, one zero output."""
+    x, y, gram, xy = correlated_problem(n=n, p=p, outputs=outputs, noise=noise, seed=seed, zero_column=zero_column)
+    y[:, 4] = 0.0
+    return x, y, gram, x.T @ y
+
+
+def test_the_rows_route_is_taken_only_with_the_rows_and_fewer_rows_than_features():
+    x, _, gram, _ = wide_problem()
+    assert lp.on_rows(x, gram) and not lp.on_rows(None, gram)
+    tall, _, tall_gram, _ = correlated_problem(n=100, p=20)
+    assert not lp.on_rows(tall, tall_gram)
+
+
+@pytest.mark.parametrize("max_iter", [1000, 30])
+def test_every_alpha_and_every_epoch_count_equal_scikit_learns_routine_on_the_rows(max_iter):
+    """21 outputs (three blocks of eight, the last padded), a constant feature, a zero output; with 30 epochs
+    most small alphas run out, so the last iterate (not a solution) must match, as in the paper's LassoCV."""
+    x, y, gram, xy = wide_problem()
+    alphas = ALPHAS[:-1]
+    ours, epochs = lasso_path_with_epochs(gram, xy, y, alphas, max_iter=max_iter, threads=2, x=x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for j in range(y.shape[1]):
+            _, coefs, _, iters = lasso_path(x, y[:, j], alphas=alphas, precompute=False, max_iter=max_iter,
+                                            selection="random", random_state=0, return_n_iter=True)
+            np.testing.assert_allclose(ours[:, :, j], coefs.T, rtol=0, atol=1e-10)
+            np.testing.assert_array_equal(epochs[:, j], iters)
+    assert (ours[:, 11] == 0).all() and (ours[:, :, 4] == 0).all()
+    assert (epochs[-1] == max_iter).any() and len(np.unique(epochs)) > 5
+
+
+def test_the_rows_route_equals_the_gram_route_on_real_shaped_noise():
+    """Pure noise on 30 rows x 200 features: many zero coefficients sit near the penalty, the bound's hard case."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((30, 200))
+    y = rng.standard_normal((30, 10))
+    x, y = x - x.mean(axis=0), y - y.mean(axis=0)
+    gram, xy = x.T @ x, x.T @ y
+    alphas = ALPHAS[:-1] * 0.2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows, rows_epochs = lasso_path_with_epochs(gram, xy, y, alphas, threads=1, x=x)
+        gram_route, gram_epochs = lasso_path_with_epochs(gram, xy, y, alphas, threads=1)
+    np.testing.assert_allclose(x @ rows, x @ gram_route, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(rows_epochs, gram_epochs)
+    assert (rows[-1] != 0).sum(axis=0).min() > 5
+
+
+def test_a_thread_count_does_not_change_the_path():
+    x, y, gram, xy = wide_problem(outputs=17, seed=3)
+    one = lasso_path_columns(gram, xy, y, ALPHAS[:-1], threads=1, x=x)
+    for threads in (2, 3):
+        np.testing.assert_array_equal(lasso_path_columns(gram, xy, y, ALPHAS[:-1], threads=threads, x=x), one)
+
+
+def test_fits_at_each_outputs_own_alpha_equal_lasso_on_the_rows():
+    x, y, gram, xy = wide_problem(outputs=6, seed=5)
+    alpha = np.array([0.02, 0.3, 0.02, 0.1, 50.0, 0.3])
+    ours = lasso_fits(gram, xy, y, alpha * len(x), threads=2, x=x)
+    for j in range(y.shape[1]):
+        model = Lasso(alpha=alpha[j], fit_intercept=False, precompute=False, selection="random", random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            np.testing.assert_allclose(ours[:, j], model.fit(x, y[:, j]).coef_, rtol=0, atol=1e-10)
+    assert (ours[:, 4] == 0).all() and (ours[:, [0, 1, 2, 3, 5]] != 0).any(axis=0)[[0, 1, 2, 3]].all()
+
+
+def test_unpenalised_sweeps_on_the_rows_equal_the_sweeps_on_the_gram_matrix():
+    """alpha = 0 with more features than rows (singular Gram matrix): an exact fit stops early, noise runs on."""
+    x, y, gram, xy = wide_problem(outputs=9, zero_column=None, noise=0.0)
+    y[:, 0] = x[:, 3] * 2.0  # in the column space: the gap closes
+    xy = x.T @ y
+    start = np.zeros_like(xy)
+    y_norm2 = np.einsum("ij,ij->j", y, y)
+    seed = path_seeds(1)[0]
+    on_gram = gauss_seidel(gram, xy, start, y_norm2, seed, max_iter=300)
+    on_rows = gauss_seidel(gram, xy, start, y_norm2, seed, max_iter=300, x=x)
+    np.testing.assert_allclose(on_rows, on_gram, rtol=0, atol=1e-9 * np.abs(on_gram).max())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for j in (0, 5):
+            np.testing.assert_allclose(x @ on_rows[:, j], x @ _sklearn_sweep(x, y[:, j], seed, 300), atol=1e-9)
+
+
+def _sklearn_sweep(x, y, seed, max_iter):
+    """scikit-learn's own routine at alpha = 0 from zero, with the seed the path draws for its alpha."""
+    from sklearn.linear_model import _cd_fast
+
+    class OneSeed:
+        def randint(self, *_):
+            return seed
+
+    w = np.zeros(x.shape[1])
+    out = _cd_fast.enet_coordinate_descent(w, 0.0, 0.0, np.asfortranarray(x), np.ascontiguousarray(y), max_iter,
+                                           1e-4, OneSeed(), True, False)
+    return out[0]
