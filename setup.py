@@ -1,4 +1,6 @@
-"""Builds the one compiled module (the lockstep lasso paths: on the Gram matrix, and on the rows); everything else is in pyproject.toml.
+"""Builds the one compiled module (the lockstep lasso paths, on the Gram matrix and on the rows).
+
+Everything else is in pyproject.toml.
 
 Without Cython or a C compiler the package still installs: the kernel is
 optional and the lasso path then runs scikit-learn's own routine per output.
