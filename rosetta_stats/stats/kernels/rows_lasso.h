@@ -32,11 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define ROWS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ROWS_CLONES
-#endif
+#include "gram_lasso_axpy.h"  /* ROSETTA_CLONES: one build at its best width on any x86-64 machine */
 
 #define ROWS_LANES 8                   /* outputs tested together at each coordinate */
 #define ROWS_RAND_R_MAX 0x7FFFFFFFu
@@ -110,7 +106,7 @@ static double rows_gap(int p, int n, int lanes, int a, const double *xt, const d
  * w: outputs x features (in: start, out: last coefficients); u: outputs x rows, X w on entry, kept;
  * coefs: outputs x alphas x features; n_iter: outputs x alphas. Returns -1 when memory runs out.
  */
-ROWS_CLONES
+ROSETTA_CLONES
 static int rows_lasso_path(int p, int n, int outputs, int n_alpha, const double *xt, const double *diag,
                            const double *xy, const double *y2, const double *pen, const uint32_t *seeds,
                            int max_iter, double tol, double *w, double *u, double *coefs, int *n_iter)
