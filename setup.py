@@ -1,4 +1,4 @@
-"""Builds the one compiled module (the lockstep lasso paths, on the Gram matrix and on the rows).
+"""Builds the compiled kernels: the lockstep lasso paths (Gram matrix and rows) and float32 rank counting.
 
 Everything else is in pyproject.toml.
 
@@ -14,7 +14,9 @@ except ImportError:  # no Cython: install without the kernel
 else:
     extensions = cythonize(
         [Extension("rosetta_stats.stats.kernels._gram_lasso", ["rosetta_stats/stats/kernels/_gram_lasso.pyx"],
-                   include_dirs=["rosetta_stats/stats/kernels"], extra_compile_args=["-O3"], optional=True)],
+                   include_dirs=["rosetta_stats/stats/kernels"], extra_compile_args=["-O3"], optional=True),
+         Extension("rosetta_stats.stats.kernels._ranking", ["rosetta_stats/stats/kernels/_ranking.pyx"],
+                   extra_compile_args=["-O3"], optional=True)],
         language_level=3, quiet=True)
 
 setup(ext_modules=extensions)

@@ -15,6 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
+try:
+    from . import _ranking
+except ImportError:  # installed without a C compiler: numpy counts in chunks of rows
+    _ranking = None
+
 
 def group_columns(codes: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of every reference row whose group is one of ``codes[row]`` (codes: rows x m).
@@ -39,6 +44,7 @@ def float32_margin(n_features: int) -> float:
     rounding bound n u |x|'|y| with u = 2^-24), with room for the threshold's own rounding to float32."""
     return (n_features + 4) * 2.0 ** -24 + 1e-6
 EXCLUDED = -3.0  # similarity given to candidates that are not negatives of a query
+CACHE_ROWS = 128  # rows counted together (64: 36 ms, 128: 36 ms, 256: 40 ms, all 1,020: 107 ms)
 
 
 def average_precision_of_groups(units, starts, counts, negatives, excluded=None, block_rows=1024, index=None):
@@ -159,28 +165,58 @@ def _exclude_own_group(similarity, a, b, b_end, codes, starts, counts) -> None:
 
 
 def count_at_least(similarity, thresholds) -> np.ndarray:
-    """For each row, how many entries reach each of its thresholds (rows x thresholds)."""
+    """For each row, how many entries reach each of its thresholds (rows x thresholds).
+
+    Rows go ``CACHE_ROWS`` at a time, so a chunk of products stays in cache
+    while every threshold is counted against it.
+    """
     out = np.zeros(thresholds.shape)
+    for first in range(0, len(similarity), CACHE_ROWS):
+        rows = slice(first, first + CACHE_ROWS)
+        _count_rows(similarity[rows], thresholds[rows], out[rows])
+    return out
+
+
+def _count_rows(similarity, thresholds, out) -> None:
     for j in range(thresholds.shape[1]):
         live = np.isfinite(thresholds[:, j])
         if live.all():
             out[:, j] = np.count_nonzero(similarity >= thresholds[:, j:j + 1], axis=1)
         elif live.any():
             out[live, j] = np.count_nonzero(similarity[live] >= thresholds[live, j:j + 1], axis=1)
-    return out
-
 
 
 def count_at_least_float32(against, thresholds, members, negatives) -> np.ndarray:
     """``count_at_least`` of the float64 products ``members @ negatives.T`` of float32 rows, from their float32
     products ``against``: decided in float32 beyond ``float32_margin`` of each threshold, recomputed in
-    float64 within it (a few products per row). Dead (+inf) thresholds stay dead at both edges."""
+    float64 within it (a few products per row). Dead (+inf) thresholds stay dead at both edges.
+
+    The compiled ``_ranking.count_between`` reads each row once per threshold
+    (1,020 x 1,608 products, 4 thresholds: 107 ms with numpy over the whole
+    block, 36 ms in chunks of ``CACHE_ROWS`` rows, 9 ms compiled); numpy
+    takes its place where it was not built.
+    """
     margin = float32_margin(members.shape[1])
     high, low = (thresholds + margin).astype(np.float32), (thresholds - margin).astype(np.float32)
-    out = count_at_least(against, high)
-    for j in range(thresholds.shape[1]):
-        rows, columns = np.nonzero((against >= low[:, j:j + 1]) & (against < high[:, j:j + 1]))
-        if rows.size:
-            exact = np.einsum("ij,ij->i", members[rows], negatives[columns].astype(np.float64))
-            out[:, j] += np.bincount(rows, weights=exact >= thresholds[rows, j], minlength=len(out))
+    if _ranking is not None and against.dtype == np.float32:
+        out = np.empty(thresholds.shape)
+        rows, columns, which = _ranking.count_between(np.ascontiguousarray(against), high, low, out)
+        _add_exact(out, rows, columns, which, thresholds, members, negatives)
+        return out
+    out = np.zeros(thresholds.shape)
+    for first in range(0, len(against), CACHE_ROWS):
+        rows = slice(first, first + CACHE_ROWS)
+        part, counts = against[rows], out[rows]
+        _count_rows(part, high[rows], counts)
+        for j in range(thresholds.shape[1]):
+            hit, columns = np.nonzero((part >= low[rows, j:j + 1]) & (part < high[rows, j:j + 1]))
+            _add_exact(out, hit + first, columns, np.full(hit.size, j), thresholds, members, negatives)
     return out
+
+
+def _add_exact(out, rows, columns, which, thresholds, members, negatives) -> None:
+    """Count the products near a threshold (``rows`` x ``columns``, threshold ``which``) that reach it in float64."""
+    for first in range(0, rows.size, CACHE_ROWS):  # gathered rows stay in cache
+        r, c, w = rows[first:first + CACHE_ROWS], columns[first:first + CACHE_ROWS], which[first:first + CACHE_ROWS]
+        exact = np.einsum("ij,ij->i", members[r], negatives[c].astype(np.float64))
+        np.add.at(out, (r, w), exact >= thresholds[r, w])

@@ -17,8 +17,20 @@ def _units32(n, p, seed):
     return unit_rows(np.random.default_rng(seed).normal(size=(n, p)).astype(np.float32), inplace=True)
 
 
+@pytest.fixture(params=["compiled", "numpy"])
+def route(request, monkeypatch):
+    """Both ways of counting: the compiled ``_ranking`` kernel, and numpy in chunks of rows where it is absent."""
+    from rosetta_stats.stats.kernels import ranking
+
+    if request.param == "compiled":
+        assert ranking._ranking is not None, "make setup builds the compiled ranking kernel"
+    else:
+        monkeypatch.setattr(ranking, "_ranking", None)
+    return request.param
+
+
 @pytest.mark.parametrize("p", [7, 300])
-def test_counts_equal_the_float64_products_of_the_same_rows_even_at_ties(p):
+def test_counts_equal_the_float64_products_of_the_same_rows_even_at_ties(p, route):
     members, negatives = _units32(40, p, 0), _units32(90, p, 1)
     negatives[:10] = members[:10]  # exact copies: similarity 1 ties with a threshold of 1
     exact = members.astype(np.float64) @ negatives.astype(np.float64).T
@@ -83,7 +95,7 @@ def test_feature_matrix_is_a_new_c_ordered_copy_in_the_asked_precision():
     assert feature_matrix(mixed, ["a", "b"], keep_float32=True).dtype == np.float64
 
 
-def test_signed_zeros_and_many_thresholds_per_row_are_counted_as_float64_counts_them():
+def test_signed_zeros_and_many_thresholds_per_row_are_counted_as_float64_counts_them(route):
     rng = np.random.default_rng(8)
     members, negatives = _units32(30, 40, 9), _units32(200, 40, 10)
     members[0, 20:] = 0.0
@@ -95,3 +107,24 @@ def test_signed_zeros_and_many_thresholds_per_row_are_counted_as_float64_counts_
     thresholds[0, 0] = 0.0  # a threshold at exactly zero: the zero products reach it
     ours = count_at_least_float32(against, thresholds, members.astype(np.float64), negatives)
     np.testing.assert_array_equal(ours, count_at_least(exact, thresholds))
+
+
+def test_blocks_longer_than_a_chunk_count_the_same_in_both_routes(monkeypatch):
+    """300 rows (three chunks of CACHE_ROWS and a remainder), ties planted in every chunk, dead thresholds."""
+    from rosetta_stats.stats.kernels import ranking
+
+    members, negatives = _units32(300, 50, 11), _units32(400, 50, 12)
+    negatives[::40] = members[::30][:10]
+    exact = members.astype(np.float64) @ negatives.astype(np.float64).T
+    thresholds = np.column_stack([exact[:, 0] - 1e-12, np.quantile(exact, 0.9, axis=1),
+                                  np.where(np.arange(300) % 7 == 0, np.inf, exact[:, 40] - 1e-12)])
+    against = members @ negatives.T
+    # a threshold whose upper float32 edge is a product itself: that product is decided at the edge
+    at_edge = against[:, 7].astype(np.float64) - ranking.float32_margin(50)
+    thresholds = np.column_stack([thresholds, at_edge])
+    assert ((at_edge + ranking.float32_margin(50)).astype(np.float32) == against[:, 7]).mean() > 0.5
+    compiled = count_at_least_float32(against, thresholds, members.astype(np.float64), negatives)
+    monkeypatch.setattr(ranking, "_ranking", None)
+    plain = count_at_least_float32(members @ negatives.T, thresholds, members.astype(np.float64), negatives)
+    np.testing.assert_array_equal(compiled, count_at_least(exact, thresholds))
+    np.testing.assert_array_equal(plain, compiled)
