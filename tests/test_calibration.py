@@ -242,7 +242,7 @@ def test_paired_producers_keep_the_fdp_under_planted_signal(producer):
             table = rs.gene_predictability(cp, ge, key="pert", n_permutations=199, seed=2).table
             is_null = ~table["gene"].isin([f"{200000 + i}_at" for i in range(6)])
         else:
-            table = rs.feature_gene_correlation(cp, ge, key="pert")
+            table = rs.feature_gene_correlation(cp, ge, key="pert").table
             signal_pairs = {(f"Cells_f{i}", f"{200000 + i}_at") for i in range(6)}
             is_null = ~pd.Series(list(zip(table["feature"], table["gene"]))).isin(signal_pairs)
         assert (table["q_value"] < Q).sum() >= 3

@@ -27,7 +27,7 @@ def test_aggregate_then_normalize_on_the_command_line(cells, tmp_path, capsys):
     wells = pd.read_csv(wells_csv)
     api = rs.aggregate(rs.SQLiteTable(cells.path, "single_cells"), cells.features,
                        ["Metadata_Plate", "Metadata_Well", "Metadata_pert_type"])
-    np.testing.assert_allclose(wells[cells.features].to_numpy(), api[cells.features].to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(wells[cells.features].to_numpy(), api.table[cells.features].to_numpy(), atol=1e-9)
     normalized_csv = tmp_path / "normalized.csv"
     assert main(["normalize", "--input", str(wells_csv), "--strata", "Metadata_Plate",
                  "--control", "Metadata_pert_type=negcon", "--out", str(normalized_csv)]) == 0
