@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .unpenalised_sweep import RAND_R_MAX, unpenalised_descent
+from .unpenalised_sweep import RAND_R_MAX, on_rows, unpenalised_descent
 
 try:
     from . import _gram_lasso
@@ -124,52 +124,48 @@ def _penalised(gram, xy, y, y_norm2, penalties, random_state, max_iter, tol, sto
         _lockstep_path(gram, xy, y, y_norm2, penalties, random_state, max_iter, tol, store, epochs, threads)
 
 
-def on_rows(x, gram) -> bool:
-    """Whether a fold is carried on its rows (given, and fewer than the features) rather than on ``Q w``."""
-    return x is not None and x.shape[0] < gram.shape[0]
-
-
 def _rows_path(x, gram, xy, y_norm2, penalties, random_state, max_iter, tol, store, epochs, threads):
-    """The rows kernel on blocks of ``ROWS_BLOCK`` outputs, blocks on threads (it releases the GIL)."""
+    """The rows kernel on blocks of ``ROWS_BLOCK`` outputs (it writes C-ordered blocks: strided stores are copied)."""
     n_outputs, p = xy.shape[1], gram.shape[0]
     xt = np.ascontiguousarray(np.asarray(x, dtype=np.float64).T)
     diag = np.ascontiguousarray(np.diag(gram), dtype=np.float64)
-    xy_rows = np.ascontiguousarray(xy.T, dtype=np.float64)
     w, u = np.zeros((n_outputs, p)), np.zeros((n_outputs, xt.shape[1]))  # from zero, so u = X w = 0
-    y_norm2 = np.ascontiguousarray(y_norm2, dtype=np.float64)
-    penalties = np.ascontiguousarray(penalties, dtype=np.float64)
-    seeds = np.asarray(path_seeds(len(penalties), random_state), dtype=np.uint32)
     coefs = store if store.flags.c_contiguous else np.zeros(store.shape)
     iters = epochs if epochs.flags.c_contiguous else np.zeros(epochs.shape, dtype=np.int32)
 
-    def block(first):
-        rows = slice(first, first + ROWS_BLOCK)
-        _gram_lasso.lasso_rows_path_block(xt, diag, xy_rows[rows], y_norm2[rows], penalties, seeds, max_iter, tol,
-                                          w[rows], u[rows], coefs[rows], iters[rows])
+    def block(rows, xy_rows, y2, pen, seeds):
+        _gram_lasso.lasso_rows_path_block(xt, diag, xy_rows[rows], y2[rows], pen, seeds, max_iter, tol, w[rows],
+                                          u[rows], coefs[rows], iters[rows])
 
-    with ThreadPoolExecutor(thread_count(threads)) as pool:
-        list(pool.map(block, range(0, n_outputs, ROWS_BLOCK)))
+    _on_blocks(block, xy, y_norm2, penalties, random_state, ROWS_BLOCK, threads)
     if coefs is not store:
         store[...] = coefs
         epochs[...] = iters
 
 
 def _lockstep_path(gram, xy, y, y_norm2, penalties, random_state, max_iter, tol, store, epochs, threads):
-    """The compiled kernel on blocks of ``LOCKSTEP_BLOCK`` outputs, blocks on threads (it releases the GIL)."""
+    """The Gram kernel on blocks of ``LOCKSTEP_BLOCK`` outputs."""
     n_outputs, p = xy.shape[1], gram.shape[0]
-    xy_rows = np.ascontiguousarray(xy.T, dtype=np.float64)
     w, h = np.zeros((n_outputs, p)), np.zeros((n_outputs, p))  # from zero, so H = Q w = 0
+
+    def block(rows, xy_rows, y2, pen, seeds):
+        _gram_lasso.lasso_gram_path_block(gram, xy_rows[rows], y2[rows], pen, seeds, max_iter, tol, w[rows],
+                                          h[rows], store[rows], epochs[rows])
+
+    _on_blocks(block, xy, y_norm2, penalties, random_state, LOCKSTEP_BLOCK, threads)
+
+
+def _on_blocks(block, xy, y_norm2, penalties, random_state, size, threads) -> None:
+    """``block(rows, xy_rows, y_norm2, penalties, seeds)`` for blocks of ``size`` outputs, on threads (the
+    kernels release the GIL), with the inputs both compiled kernels take: C-ordered, float64, and the
+    routine's draw for each alpha."""
+    xy_rows = np.ascontiguousarray(xy.T, dtype=np.float64)
     y_norm2 = np.ascontiguousarray(y_norm2, dtype=np.float64)
     penalties = np.ascontiguousarray(penalties, dtype=np.float64)
     seeds = np.asarray(path_seeds(len(penalties), random_state), dtype=np.uint32)
-
-    def block(first):
-        rows = slice(first, first + LOCKSTEP_BLOCK)
-        _gram_lasso.lasso_gram_path_block(gram, xy_rows[rows], y_norm2[rows], penalties, seeds, max_iter, tol,
-                                          w[rows], h[rows], store[rows], epochs[rows])
-
     with ThreadPoolExecutor(thread_count(threads)) as pool:
-        list(pool.map(block, range(0, n_outputs, LOCKSTEP_BLOCK)))
+        list(pool.map(lambda first: block(slice(first, first + size), xy_rows, y_norm2, penalties, seeds),
+                      range(0, xy_rows.shape[0], size)))
 
 
 def _per_output_path(gram, xy, y, y_norm2, penalties, random_state, max_iter, tol, store, epochs, threads):

@@ -220,7 +220,7 @@ def gauss_seidel(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_norm2: n
     w = np.empty((p, n_outputs))  # each output's column is written when it stops, or at the end
     active = np.arange(n_outputs)
     wa = np.array(start, dtype=np.float64)
-    state = RowState(x, gram, xy, wa) if x is not None and x.shape[0] < p else GramState(gram, xy, wa)
+    state = RowState(x, gram, xy, wa) if on_rows(x, gram) else GramState(gram, xy, wa)
     ya, limit = y_norm2, tol * y_norm2  # the active outputs' columns
     for k, epoch in enumerate(epoch_plan(np.diag(gram), seed, max_iter)):
         delta, change = state.sweep(epoch, wa)
@@ -242,6 +242,11 @@ def gauss_seidel(gram: np.ndarray, xy: np.ndarray, start: np.ndarray, y_norm2: n
                 break
     w[:, active] = wa
     return w
+
+
+def on_rows(x, gram) -> bool:
+    """Whether a fold is carried on its rows (given, and fewer than the features) rather than on the Gram matrix."""
+    return x is not None and x.shape[0] < gram.shape[0]
 
 
 class GramState:
