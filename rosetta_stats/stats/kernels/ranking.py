@@ -8,7 +8,7 @@ one well give similarities that differ in the last bit when they come from
 different matrix routines, and they must still tie. Unit rows kept in float32
 (profiles loaded with ``dtype="float32"``) are multiplied in float32 and every
 product within the float32 error bound of a threshold is recomputed in
-float64 from the same rows (``FLOAT32_MARGIN``): the counts are those of the
+float64 from the same rows (``float32_margin``): the counts are those of the
 float64 products of the float32 rows, ties included.
 """
 from __future__ import annotations
@@ -37,14 +37,14 @@ def group_columns(codes: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> 
 
 
 TIE_TOLERANCE = 1e-12
+EXCLUDED = -3.0  # similarity given to candidates that are not negatives of a query
+CACHE_ROWS = 128  # rows counted together (64: 36 ms, 128: 36 ms, 256: 40 ms, all 1,020: 107 ms)
 
 
 def float32_margin(n_features: int) -> float:
     """A bound on |float32 product - float64 product| of two float32 rows of length <= 1 (the dot product's
     rounding bound n u |x|'|y| with u = 2^-24), with room for the threshold's own rounding to float32."""
     return (n_features + 4) * 2.0 ** -24 + 1e-6
-EXCLUDED = -3.0  # similarity given to candidates that are not negatives of a query
-CACHE_ROWS = 128  # rows counted together (64: 36 ms, 128: 36 ms, 256: 40 ms, all 1,020: 107 ms)
 
 
 def average_precision_of_groups(units, starts, counts, negatives, excluded=None, block_rows=1024, index=None):
@@ -193,7 +193,7 @@ def count_at_least_float32(against, thresholds, members, negatives) -> np.ndarra
 
     The compiled ``_ranking.count_between`` reads each row once per threshold
     (1,020 x 1,608 products, 4 thresholds: 107 ms with numpy over the whole
-    block, 36 ms in chunks of ``CACHE_ROWS`` rows, 9 ms compiled); numpy
+    block, 36 ms in chunks of ``CACHE_ROWS`` rows, 10 ms compiled); numpy
     takes its place where it was not built.
     """
     margin = float32_margin(members.shape[1])
