@@ -38,22 +38,55 @@
 #define ROWS_RAND_R_MAX 0x7FFFFFFFu
 #define ROWS_NONZERO 1e300             /* the key of a nonzero coefficient: always computed exactly */
 
-typedef double rows_v4 __attribute__((vector_size(32)));
+typedef double rows_v8 __attribute__((vector_size(64)));
 
+static inline rows_v8 rows_load(const double *x)
+{
+    rows_v8 v;
+    memcpy(&v, x, sizeof v);
+    return v;
+}
+
+static inline double rows_sum(rows_v8 v)
+{
+    return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+}
+
+/* x'y in four independent sums (the loop is bound by the adds' latency, not by loads) */
 static inline double rows_dot(int n, const double *restrict x, const double *restrict y)
 {
-    rows_v4 s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
+    rows_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
     int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        rows_v4 a0, b0, a1, b1;
-        memcpy(&a0, x + i, 32); memcpy(&b0, y + i, 32);
-        memcpy(&a1, x + i + 4, 32); memcpy(&b1, y + i + 4, 32);
-        s0 += a0 * b0; s1 += a1 * b1;
+    for (; i + 32 <= n; i += 32) {
+        s0 += rows_load(x + i) * rows_load(y + i);
+        s1 += rows_load(x + i + 8) * rows_load(y + i + 8);
+        s2 += rows_load(x + i + 16) * rows_load(y + i + 16);
+        s3 += rows_load(x + i + 24) * rows_load(y + i + 24);
     }
-    s0 += s1;
-    double s = (s0[0] + s0[1]) + (s0[2] + s0[3]);
+    for (; i + 8 <= n; i += 8) s0 += rows_load(x + i) * rows_load(y + i);
+    double s = rows_sum((s0 + s1) + (s2 + s3));
     for (; i < n; ++i) s += x[i] * y[i];
     return s;
+}
+
+/* x'y and x'z in one pass over x */
+static inline void rows_dot2(int n, const double *restrict x, const double *restrict y, const double *restrict z,
+                             double *xy, double *xz)
+{
+    rows_v8 a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        rows_v8 x0 = rows_load(x + i), x1 = rows_load(x + i + 8);
+        a0 += x0 * rows_load(y + i); a1 += x1 * rows_load(y + i + 8);
+        b0 += x0 * rows_load(z + i); b1 += x1 * rows_load(z + i + 8);
+    }
+    for (; i + 8 <= n; i += 8) {
+        rows_v8 x0 = rows_load(x + i);
+        a0 += x0 * rows_load(y + i); b0 += x0 * rows_load(z + i);
+    }
+    double sa = rows_sum(a0 + a1), sb = rows_sum(b0 + b1);
+    for (; i < n; ++i) { sa += x[i] * y[i]; sb += x[i] * z[i]; }
+    *xy = sa; *xz = sb;
 }
 
 static inline void rows_axpy2(int n, double a, const double *restrict x, double *restrict y, double *restrict z)
@@ -168,15 +201,17 @@ static int rows_lasso_path(int p, int n, int outputs, int n_alpha, const double 
                         mask &= mask - 1;
                         size_t k = (size_t)j * lanes + a;
                         double *ua = u + (size_t)a * n, *da = d + (size_t)a * n;
-                        double wj = wT[k], q = qT[k], h = rows_dot(n, xj, ua);
-                        double tmp = q - (h - wj * qjj), nw;
-                        if (tmp > alpha) nw = (tmp - alpha) / qjj;
-                        else if (tmp < -alpha) nw = (tmp + alpha) / qjj;
-                        else nw = 0.0;
+                        double wj = wT[k], q = qT[k], h, hd = 0.0;
+                        if (wj != 0.0) rows_dot2(n, xj, ua, da, &h, &hd);  /* a nonzero one nearly always moves */
+                        else h = rows_dot(n, xj, ua);
+                        double tmp = q - (h - wj * qjj), excess = fabs(tmp) - alpha;
+                        /* scikit-learn's soft threshold without a branch on the sign (the same numbers) */
+                        double nw = excess > 0.0 ? copysign(excess, tmp) / qjj : 0.0;
                         /* the bound restarts here: reach - 2 done = (this epoch's |d|) - (reach before it) */
                         kj[a] = nw != 0.0 ? ROWS_NONZERO : fabs(q - h) + norm * (reach[a] - 2.0 * done[a]);
                         if (nw != wj) {
-                            double step = nw - wj, s2 = d2[a] + step * (2.0 * rows_dot(n, xj, da) + step * qjj);
+                            if (wj == 0.0) hd = rows_dot(n, xj, da);
+                            double step = nw - wj, s2 = d2[a] + step * (2.0 * hd + step * qjj);
                             wT[k] = nw;
                             d2[a] = s2 > 0.0 ? s2 : 0.0;
                             rows_axpy2(n, step, xj, ua, da);
