@@ -7,7 +7,7 @@ from sklearn.linear_model import lasso_path
 
 from rosetta_stats.stats.kernels import lasso_path as lp
 from rosetta_stats.stats.kernels.lasso_path import lasso_fits, lasso_path_columns, lasso_path_with_epochs, path_seeds
-from rosetta_stats.stats.kernels.unpenalised_sweep import coordinate_order
+from rosetta_stats.stats.kernels.sweep_epochs import coordinate_order
 from tests.helpers.lasso_problems import correlated_problem
 
 ALPHAS = np.sort(np.concatenate([np.linspace(0, 0.2, 20), np.linspace(0.2, 0.5, 10)[1:]]))[::-1]

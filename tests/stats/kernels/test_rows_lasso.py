@@ -7,6 +7,8 @@ from sklearn.linear_model import Lasso, lasso_path
 
 from rosetta_stats.stats.kernels import lasso_path as lp
 from rosetta_stats.stats.kernels.lasso_path import lasso_fits, lasso_path_columns, lasso_path_with_epochs, path_seeds
+from rosetta_stats.stats.kernels import unpenalised_sweep as us
+from rosetta_stats.stats.kernels.rows_sweep import replay_on_basis
 from rosetta_stats.stats.kernels.unpenalised_sweep import gauss_seidel
 from tests.helpers.lasso_problems import correlated_problem
 
@@ -98,15 +100,61 @@ def test_unpenalised_sweeps_on_the_rows_equal_the_sweeps_on_the_gram_matrix():
             np.testing.assert_allclose(x @ on_rows[:, j], x @ _sklearn_sweep(x, y[:, j], seed, 300), atol=1e-9)
 
 
-def _sklearn_sweep(x, y, seed, max_iter):
-    """scikit-learn's own routine at alpha = 0 from zero, with the seed the path draws for its alpha."""
+def test_unpenalised_sweeps_for_more_outputs_than_rows_run_once_on_a_basis_with_each_outputs_own_stop(monkeypatch):
+    """25 outputs on 12 rows: five fit exactly (they stop at different epochs), one is zero, the rest run on;
+    warm starts as the path hands them. Equal to scikit-learn's own routine, output by output."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((12, 3)) @ rng.standard_normal((3, 30)) + 0.3 * rng.standard_normal((12, 30))
+    x -= x.mean(axis=0)  # correlated features: the exact fits stop after 65 to 131 epochs
+    y = rng.standard_normal((12, 25))
+    y[:, :5] = x @ rng.standard_normal((30, 5)) * np.array([1.0, 3.0, 0.3, 10.0, 0.01])
+    y[:, 5] = 0.0
+    y -= y.mean(axis=0)
+    gram, xy = x.T @ x, x.T @ y
+    start = np.where(rng.random((30, 25)) < 0.2, rng.standard_normal((30, 25)), 0.0)
+    y_norm2 = np.einsum("ij,ij->j", y, y)
+    seed = path_seeds(1)[0]
+    calls = []
+    monkeypatch.setattr(us, "replay_on_basis", lambda *a, **k: calls.append(1) or replay_on_basis(*a, **k))
+    on_basis = gauss_seidel(gram, xy, start, y_norm2, seed, max_iter=400, x=x)
+    assert calls, "more outputs than rows must take the basis route"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = np.column_stack([_sklearn_sweep(x, y[:, j], seed, 400, start[:, j]) for j in range(y.shape[1])])
+    np.testing.assert_allclose(on_basis, theirs, rtol=0, atol=1e-9 * np.abs(theirs).max())
+
+
+def test_on_a_basis_an_output_stops_when_its_gap_passes_with_a_residual_the_rows_cannot_fit():
+    """Rank-3 rows: a residual outside their span stays, so some outputs' gaps pass only just (or never)."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((12, 3)) @ rng.standard_normal((3, 30))
+    x -= x.mean(axis=0)
+    y = x @ rng.standard_normal((30, 20))
+    outside = rng.standard_normal((12, 20))
+    outside -= outside.mean(axis=0)
+    outside -= x @ np.linalg.lstsq(x, outside, rcond=None)[0]  # centred and out of the rows' span
+    share = np.r_[0.0, 1.8e-4, 1.95e-4, 1.99e-4, 2.05e-4, np.full(15, 1e-3)]  # of ||y||^2; the gap needs < 2e-4
+    fitted2, outside2 = (y ** 2).sum(axis=0), (outside ** 2).sum(axis=0)
+    y += outside * np.sqrt(share / (1 - share) * fitted2 / outside2)
+    gram, xy = x.T @ x, x.T @ y
+    y_norm2 = np.einsum("ij,ij->j", y, y)
+    seed = path_seeds(1)[0]
+    ours = gauss_seidel(gram, xy, np.zeros_like(xy), y_norm2, seed, max_iter=300, x=x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = np.column_stack([_sklearn_sweep(x, y[:, j], seed, 300) for j in range(y.shape[1])])
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9 * np.abs(theirs).max())
+
+
+def _sklearn_sweep(x, y, seed, max_iter, start=None):
+    """scikit-learn's own routine at alpha = 0 from ``start`` (zero), with the seed the path draws for its alpha."""
     from sklearn.linear_model import _cd_fast
 
     class OneSeed:
         def randint(self, *_):
             return seed
 
-    w = np.zeros(x.shape[1])
+    w = np.zeros(x.shape[1]) if start is None else np.array(start, dtype=np.float64)
     out = _cd_fast.enet_coordinate_descent(w, 0.0, 0.0, np.asfortranarray(x), np.ascontiguousarray(y), max_iter,
                                            1e-4, OneSeed(), True, False)
     return out[0]

@@ -7,7 +7,8 @@ from sklearn.linear_model import _cd_fast
 
 from rosetta_stats.stats.kernels import unpenalised_sweep as us
 from rosetta_stats.stats.kernels.lasso_path import path_seeds
-from rosetta_stats.stats.kernels.unpenalised_sweep import Epoch, _stop_check, gauss_seidel, unpenalised_descent
+from rosetta_stats.stats.kernels.sweep_epochs import Epoch, stop_check
+from rosetta_stats.stats.kernels.unpenalised_sweep import gauss_seidel, unpenalised_descent
 from tests.helpers.lasso_problems import correlated_problem
 
 
@@ -66,7 +67,7 @@ def test_the_stop_rule_equals_scikit_learns_step_by_step_maxima():
         w_max = np.maximum(w_max, np.abs(w[s]))
     ratio = np.abs(delta).max(axis=0) / w_max
     for tol in np.quantile(ratio, [0.1, 0.3, 0.5, 0.7, 0.9]):
-        ours = _stop_check(steps, inverse, after[touched], change, delta, visits, tol, last=False)
+        ours = stop_check(steps, inverse, after[touched], change, delta, visits, tol, last=False)
         np.testing.assert_array_equal(ours, ratio < tol)
 
 
