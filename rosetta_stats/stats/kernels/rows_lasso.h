@@ -103,9 +103,11 @@ static inline uint32_t rows_next(uint32_t *state, uint64_t inverse, uint32_t p)
     return (uint32_t)(((__uint128_t)(inverse * (s & ROWS_RAND_R_MAX)) * p) >> 64);
 }
 
-/* The duality gap of output a (scikit-learn's formula, beta = 0); refreshes the keys it computes exactly. */
+/* The duality gap of output a (scikit-learn's formula, beta = 0); refreshes the keys it computes exactly
+ * (key = |q_j - H_j| + ||X_j|| offset, with offset the lane's reach less twice its base). */
 static double rows_gap(int p, int n, int lanes, int a, const double *xt, const double *norms, const double *u,
-                       const double *wT, const double *qT, double *key, double reach, double alpha, double y2)
+                       const double *wT, const double *qT, double *key, double reach, double offset, double alpha,
+                       double y2)
 {
     double q_dot_w = 0, w_dot_h = 0, l1 = 0, dual = 0, h, x, r2, c, gap;
     for (int j = 0; j < p; ++j) {
@@ -123,7 +125,7 @@ static double rows_gap(int p, int n, int lanes, int a, const double *xt, const d
         if (wT[k] != 0.0 || norms[j] == 0.0 || key[k] + norms[j] * reach <= dual) continue;
         h = rows_dot(n, xt + (size_t)j * n, u);
         x = fabs(qT[k] - h);
-        key[k] = x - norms[j] * reach;
+        key[k] = x + norms[j] * offset;
         if (x > dual) dual = x;
     }
     r2 = y2 + w_dot_h - 2.0 * q_dot_w;
@@ -132,13 +134,29 @@ static double rows_gap(int p, int n, int lanes, int a, const double *xt, const d
     return gap + alpha * l1 - c * y2 + c * q_dot_w;
 }
 
+static inline double rows_dist2(int n, const double *restrict x, const double *restrict y)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; ++i) s += (x[i] - y[i]) * (x[i] - y[i]);
+    return s;
+}
+
 /* The penalised path for a block of `outputs` outputs.
  *
  * xt: features x rows (centred training rows, transposed, C order); diag: Q_jj; xy: outputs x features;
  * y2: ||y||^2 per output; pen: the path's alpha times n, decreasing; seeds: the draw per alpha;
  * w: outputs x features (in: start, out: last coefficients); u: outputs x rows, X w on entry, kept;
  * coefs: outputs x alphas x features; n_iter: outputs x alphas. Returns -1 when memory runs out.
+ *
+ * How far u has moved since a coordinate's last exact product is bounded through a reference point R
+ * per output: |u_now - u_then| <= |u_then - R_then| + (the distances between the references in between)
+ * + |u_now - R_now|. |u - R|^2 is kept exactly as u moves (|D + s X_j|^2 = |D|^2 + 2 s X_j'D + s^2 Q_jj,
+ * with X_j'D = H_j - X_j'R and X_j'R cached per reference) and recomputed at every epoch's end; the
+ * reference moves to u when u has gone further from it than REF_SPAN times the epoch's own movement.
+ * Oscillating epochs then add up to their net distance, not to the length of their path.
  */
+#define ROWS_REF_SPAN 4.0
+
 ROSETTA_CLONES
 static int rows_lasso_path(int p, int n, int outputs, int n_alpha, const double *xt, const double *diag,
                            const double *xy, const double *y2, const double *pen, const uint32_t *seeds,
@@ -146,20 +164,23 @@ static int rows_lasso_path(int p, int n, int outputs, int n_alpha, const double 
 {
     const double grow = 1.0 + 1e-9, margin = 1.0 - 1e-9;
     int lanes = (outputs + ROWS_LANES - 1) / ROWS_LANES * ROWS_LANES;  /* padded lanes are never visited */
-    size_t pl = (size_t)p * lanes;
+    size_t pl = (size_t)p * lanes, nl = (size_t)n * outputs + 1;
     double *norms = malloc(sizeof(double) * p), *key = malloc(sizeof(double) * pl);
-    double *qT = calloc(pl, sizeof(double)), *wT = calloc(pl, sizeof(double));
-    double *d = calloc((size_t)n * outputs + 1, sizeof(double));
-    double *done = calloc(lanes, sizeof(double)), *d2 = calloc(lanes, sizeof(double));
+    double *qT = calloc(pl, sizeof(double)), *wT = calloc(pl, sizeof(double)), *ref_h = calloc(pl, sizeof(double));
+    unsigned *ref_of = calloc(pl, sizeof(unsigned)), *ref_id = calloc(lanes, sizeof(unsigned));
+    double *ref = calloc(nl, sizeof(double)), *u0 = calloc(nl, sizeof(double));
+    double *base = calloc(lanes, sizeof(double)), *dr2 = calloc(lanes, sizeof(double));
     double *reach = calloc(lanes, sizeof(double)), *cut = malloc(sizeof(double) * lanes);
     double *w_max = malloc(sizeof(double) * lanes), *d_w_max = malloc(sizeof(double) * lanes);
     char *live = calloc(lanes, 1);
     int status = -1;
-    if (!norms || !key || !qT || !wT || !d || !done || !d2 || !reach || !cut || !w_max || !d_w_max || !live)
+    if (!norms || !key || !qT || !wT || !ref_h || !ref_of || !ref_id || !ref || !u0 || !base || !dr2 || !reach
+        || !cut || !w_max || !d_w_max || !live)
         goto out;
     uint64_t inverse = UINT64_C(0xFFFFFFFFFFFFFFFF) / (uint32_t)p + 1;
     for (int j = 0; j < p; ++j) norms[j] = sqrt(diag[j]) * grow;
-    for (int a = 0; a < lanes; ++a) cut[a] = INFINITY;
+    for (int a = 0; a < lanes; ++a) { cut[a] = INFINITY; ref_id[a] = 1; }
+    memcpy(ref, u, sizeof(double) * n * outputs);
     for (size_t k = 0; k < pl; ++k) key[k] = 0.0;
     for (int a = 0; a < outputs; ++a)
         for (int j = 0; j < p; ++j) {
@@ -184,6 +205,7 @@ static int rows_lasso_path(int p, int n, int outputs, int n_alpha, const double 
         uint32_t state = seeds[ia];
         for (int epoch = 0; epoch < max_iter && n_live > 0; ++epoch) {
             for (int a = 0; a < outputs; ++a) { w_max[a] = 0.0; d_w_max[a] = 0.0; }
+            memcpy(u0, u, sizeof(double) * n * outputs);
             for (int f = 0; f < p; ++f) {
                 uint32_t j = rows_next(&state, inverse, (uint32_t)p);
                 double qjj = diag[j];
@@ -200,22 +222,22 @@ static int rows_lasso_path(int p, int n, int outputs, int n_alpha, const double 
                         int a = a0 + __builtin_ctz(mask);
                         mask &= mask - 1;
                         size_t k = (size_t)j * lanes + a;
-                        double *ua = u + (size_t)a * n, *da = d + (size_t)a * n;
-                        double wj = wT[k], q = qT[k], h, hd = 0.0;
-                        if (wj != 0.0) rows_dot2(n, xj, ua, da, &h, &hd);  /* a nonzero one nearly always moves */
-                        else h = rows_dot(n, xj, ua);
+                        double *ua = u + (size_t)a * n;
+                        double wj = wT[k], q = qT[k], h = rows_dot(n, xj, ua);
                         double tmp = q - (h - wj * qjj), excess = fabs(tmp) - alpha;
                         /* scikit-learn's soft threshold without a branch on the sign (the same numbers) */
                         double nw = excess > 0.0 ? copysign(excess, tmp) / qjj : 0.0;
-                        /* the bound restarts here: reach - 2 done = (this epoch's |d|) - (reach before it) */
-                        kj[a] = nw != 0.0 ? ROWS_NONZERO : fabs(q - h) + norm * (reach[a] - 2.0 * done[a]);
+                        kj[a] = nw != 0.0 ? ROWS_NONZERO : fabs(q - h) + norm * (reach[a] - 2.0 * base[a]);
                         if (nw != wj) {
-                            if (wj == 0.0) hd = rows_dot(n, xj, da);
-                            double step = nw - wj, s2 = d2[a] + step * (2.0 * hd + step * qjj);
+                            if (ref_of[k] != ref_id[a]) {  /* X_j'R for this reference, once */
+                                ref_h[k] = rows_dot(n, xj, ref + (size_t)a * n);
+                                ref_of[k] = ref_id[a];
+                            }
+                            double step = nw - wj, s2 = dr2[a] + step * (2.0 * (h - ref_h[k]) + step * qjj);
                             wT[k] = nw;
-                            d2[a] = s2 > 0.0 ? s2 : 0.0;
-                            rows_axpy2(n, step, xj, ua, da);
-                            reach[a] = done[a] + sqrt(d2[a]) * grow;
+                            dr2[a] = s2 > 0.0 ? s2 : 0.0;
+                            for (int i = 0; i < n; ++i) ua[i] += step * xj[i];
+                            reach[a] = base[a] + sqrt(dr2[a]) * grow;
                             if (fabs(step) > d_w_max[a]) d_w_max[a] = fabs(step);
                         }
                         if (fabs(nw) > w_max[a]) w_max[a] = fabs(nw);
@@ -224,13 +246,18 @@ static int rows_lasso_path(int p, int n, int outputs, int n_alpha, const double 
             }
             for (int a = 0; a < outputs; ++a) {
                 if (!live[a]) continue;
-                done[a] += sqrt(d2[a]) * grow;
-                reach[a] = done[a];
-                d2[a] = 0.0;
-                memset(d + (size_t)a * n, 0, sizeof(double) * n);
+                double *ua = u + (size_t)a * n, *ra = ref + (size_t)a * n;
+                dr2[a] = rows_dist2(n, ua, ra);
+                if (dr2[a] > ROWS_REF_SPAN * ROWS_REF_SPAN * rows_dist2(n, ua, u0 + (size_t)a * n)) {
+                    base[a] += sqrt(dr2[a]) * grow;  /* the reference moves to u */
+                    memcpy(ra, ua, sizeof(double) * n);
+                    dr2[a] = 0.0;
+                    ++ref_id[a];
+                }
+                reach[a] = base[a] + sqrt(dr2[a]) * grow;
                 if (w_max[a] == 0.0 || d_w_max[a] / w_max[a] < tol || epoch == max_iter - 1) {
-                    if (epoch == max_iter - 1 || rows_gap(p, n, lanes, a, xt, norms, u + (size_t)a * n, wT, qT, key,
-                                                          reach[a], alpha, y2[a]) < tol * y2[a]) {
+                    if (epoch == max_iter - 1 || rows_gap(p, n, lanes, a, xt, norms, ua, wT, qT, key, reach[a],
+                                                          reach[a] - 2.0 * base[a], alpha, y2[a]) < tol * y2[a]) {
                         n_iter[(size_t)a * n_alpha + ia] = epoch + 1;
                         live[a] = 0;
                         cut[a] = INFINITY;
@@ -246,8 +273,8 @@ static int rows_lasso_path(int p, int n, int outputs, int n_alpha, const double 
         for (int j = 0; j < p; ++j) w[(size_t)a * p + j] = wT[(size_t)j * lanes + a];
     status = 0;
 out:
-    free(norms); free(key); free(qT); free(wT); free(d); free(done); free(d2); free(reach); free(cut);
-    free(w_max); free(d_w_max); free(live);
+    free(norms); free(key); free(qT); free(wT); free(ref_h); free(ref_of); free(ref_id); free(ref); free(u0);
+    free(base); free(dr2); free(reach); free(cut); free(w_max); free(d_w_max); free(live);
     return status;
 }
 
