@@ -23,6 +23,7 @@ from .sweep_epochs import epoch_plan, gap_at_zero, lower_solve, stop_check
 
 ROW_CHUNK = 64  # steps per chunk on the rows (CMEA fold, 978 genes: 48: 2.2 s, 64: 2.1 s, 96: 2.2 s, 160: 2.6 s)
 SCREEN_MARGIN = 1e-3  # outputs whose residual sum of squares is within this of the gap's limit are checked exactly
+SAMPLED_STEPS = 32  # basis steps of largest norm that bound an output's largest step from below
 
 
 def on_rows(x, gram) -> bool:
@@ -89,18 +90,26 @@ def replay_on_basis(x, gram, xy, start, y_norm2, seed, max_iter=1000, tol=1e-4) 
     state.u = np.ascontiguousarray(-left)  # the state carries u = -v, so its r_C = X_C'v
     out = np.array(start)
     active, limit = np.arange(start.shape[1]), tol * y_norm2
+    norm_c = np.sqrt(np.einsum("ij,ij->j", coords, coords))
+    w_abs, travel_then = np.abs(start).max(axis=0, initial=0.0), np.zeros(start.shape[1])  # see below
+    travel = 0.0
     for k, epoch in enumerate(epoch_plan(np.diag(gram), seed, max_iter)):
-        delta, _ = state.sweep(epoch, moved)
+        delta, change = state.sweep(epoch, moved)
+        travel += np.sqrt(np.einsum("ij,ij->i", change, change).max(initial=0.0))
         last = k == max_iter - 1
         c = coords[:, active]
         fitted_away = state.u @ c  # -v of each active output
         rss = rss_unseen[active] + np.einsum("ij,ij->j", fitted_away, fitted_away)
         near = 0.5 * rss <= limit[active] * (1 + SCREEN_MARGIN) + 1e-12 * y_norm2[active]
         near = np.arange(len(active)) if last else np.flatnonzero(near)
+        if not last and near.size:
+            near = near[~_steps_too_large(delta, epoch.visits, active[near], norm_c, w_abs, travel - travel_then,
+                                          coords, tol)]
         if near.size == 0:
-            continue  # the gap cannot pass: scikit-learn would go on whatever the step sizes
+            continue  # the gap cannot pass, or the steps are too large: scikit-learn goes on
         cols = active[near]
         w = start[:, cols] + moved @ c[:, near]
+        w_abs[cols], travel_then[cols] = np.abs(w).max(axis=0), travel
         steps = delta @ c[:, near]
         check = stop_check(epoch.steps, epoch.inverse, w[epoch.touched], epoch.adder @ steps, steps, epoch.visits,
                            tol, last=last)
@@ -118,3 +127,23 @@ def replay_on_basis(x, gram, xy, start, y_norm2, seed, max_iter=1000, tol=1e-4) 
     if active.size:
         out[:, active] = start[:, active] + moved @ coords[:, active]
     return out
+
+
+def _steps_too_large(delta, visits, cols, norm_c, w_abs, travel, coords, tol) -> np.ndarray:
+    """Outputs ``cols`` whose epoch certainly fails scikit-learn's step test (largest step >= tol x largest
+    coefficient), decided from bounds without forming their iterates.
+
+    A step is delta_s'c: the largest step is at least the largest over the
+    basis steps of largest norm, and at most max ||delta_s|| ||c||. A
+    coefficient has moved since its output's last exact iterate (largest
+    absolute value ``w_abs``) by at most the summed largest per-coordinate
+    change of the basis (``travel``) times ||c||; within the epoch a
+    coefficient can exceed its final value by (visits - 1) largest steps.
+    """
+    norms = np.sqrt(np.einsum("ij,ij->i", delta, delta))
+    top = np.argsort(norms)[-SAMPLED_STEPS:]
+    c = coords[:, cols]
+    step_low = np.abs(delta[top] @ c).max(axis=0)
+    step_high = norms.max(initial=0.0) * norm_c[cols]
+    w_high = w_abs[cols] + travel[cols] * norm_c[cols] + (visits - 1) * step_high
+    return (step_low > 0) & (step_low > tol * w_high * (1 + 1e-9))

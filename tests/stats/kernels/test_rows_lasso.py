@@ -8,7 +8,9 @@ from sklearn.linear_model import Lasso, lasso_path
 from rosetta_stats.stats.kernels import lasso_path as lp
 from rosetta_stats.stats.kernels.lasso_path import lasso_fits, lasso_path_columns, lasso_path_with_epochs, path_seeds
 from rosetta_stats.stats.kernels import unpenalised_sweep as us
+from rosetta_stats.stats.kernels import rows_sweep
 from rosetta_stats.stats.kernels.rows_sweep import replay_on_basis
+from rosetta_stats.stats.kernels.sweep_epochs import Epoch, stop_check
 from rosetta_stats.stats.kernels.unpenalised_sweep import gauss_seidel
 from tests.helpers.lasso_problems import correlated_problem
 
@@ -144,6 +146,26 @@ def test_on_a_basis_an_output_stops_when_its_gap_passes_with_a_residual_the_rows
         warnings.simplefilter("ignore")
         theirs = np.column_stack([_sklearn_sweep(x, y[:, j], seed, 300) for j in range(y.shape[1])])
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9 * np.abs(theirs).max())
+
+
+@pytest.mark.parametrize("excess", [-1e-6, 1e-6, 1e-3])
+def test_the_step_certificate_never_passes_over_an_epoch_that_meets_the_step_test(excess):
+    """A coordinate visited twice (+s, then -s) peaks at F + s while every final value is F: with s just above
+    tol F the step test passes (s / (F + s) < tol) and no certificate may say the steps are too large."""
+    tol, big = 1e-4, 1.0
+    s = tol * big * (1 + excess)
+    steps = np.array([0, 1, 0])
+    epoch = Epoch.of(steps)
+    delta = np.array([[s], [0.0], [-s]])  # basis steps; one basis vector, the output's coordinate on it is 1
+    start = np.array([[big], [0.0]])
+    change = epoch.adder @ delta
+    final = start[epoch.touched] + change
+    exact = stop_check(epoch.steps, epoch.inverse, final, change, delta, epoch.visits, tol, last=False)
+    certified = rows_sweep._steps_too_large(delta, epoch.visits, np.array([0]), np.array([1.0]),
+                                            np.abs(final).max(axis=0), np.zeros(1), np.ones((1, 1)), tol)
+    assert not (certified & exact).any()
+    if excess == 1e-3:  # s / (F + s) is then above tol: the certificate should see it
+        assert certified.all() and not exact.any()
 
 
 def _sklearn_sweep(x, y, seed, max_iter, start=None):
