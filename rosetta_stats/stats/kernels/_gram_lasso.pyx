@@ -24,7 +24,7 @@ differ, none of them in exact arithmetic:
 Results equal scikit-learn's to rounding (about 1e-15 relative).
 """
 from libc.math cimport fabs
-from libc.stdint cimport uint32_t
+from libc.stdint cimport int64_t, uint32_t
 from libc.stdlib cimport free, malloc
 
 cdef extern from "gram_lasso_axpy.h" nogil:
@@ -185,5 +185,32 @@ def lasso_rows_path_block(const double[:, ::1] xt, const double[::1] diag, const
         status = rows_lasso_path(xt.shape[0], xt.shape[1], xy.shape[0], penalties.shape[0], &xt[0, 0], &diag[0],
                                  &xy[0, 0], &y_norm2[0], &penalties[0], &seeds[0], max_iter, tol, &w[0, 0],
                                  &u[0, 0], &coefs[0, 0, 0], &n_iter[0, 0])
+    if status != 0:
+        raise MemoryError()
+
+
+cdef extern from "unpenalised_rows.h" nogil:
+    int rows_unpenalised_epoch(int n, int cols, const double* xt, const double* diag, const int64_t* steps,
+                               int n_steps, double* v, int ldv, double* moved, int ldm, double* delta, int ldd)
+
+
+def unpenalised_rows_epoch(const double[:, ::1] xt, const double[::1] diag, const int64_t[::1] steps,
+                           double[:, :] v, double[:, :] moved, double[:, :] delta):
+    """One alpha = 0 epoch on the rows for the columns of ``v`` (rows x columns, residuals y - X w), in place.
+
+    ``steps`` are the epoch's coordinates in order (none with a zero diagonal);
+    ``moved`` (features x columns) gains each step and ``delta`` (steps x
+    columns) records it. Column blocks of wider arrays may be passed (rows must
+    be contiguous). Releases the GIL.
+    """
+    cdef int status, cols = v.shape[1]
+    if cols == 0 or steps.shape[0] == 0:
+        return
+    if v.strides[1] != 8 or moved.strides[1] != 8 or delta.strides[1] != 8:
+        raise ValueError("the columns of v, moved and delta must be contiguous within a row")
+    with nogil:
+        status = rows_unpenalised_epoch(xt.shape[1], cols, &xt[0, 0], &diag[0], &steps[0], steps.shape[0],
+                                        &v[0, 0], v.strides[0] // 8, &moved[0, 0], moved.strides[0] // 8,
+                                        &delta[0, 0], delta.strides[0] // 8)
     if status != 0:
         raise MemoryError()

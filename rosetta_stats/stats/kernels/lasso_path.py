@@ -21,11 +21,11 @@ seed. All outputs (genes) and all folds therefore walk the same order.
 """
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .threads import thread_count
 from .unpenalised_sweep import RAND_R_MAX, on_rows, unpenalised_descent
 
 try:
@@ -208,10 +208,3 @@ def per_output_threads(function, outputs, threads: int | None) -> None:
 
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(thread_count(threads)) as pool:
         list(pool.map(function, outputs))
-
-
-def thread_count(requested: int | None) -> int:
-    """``requested`` threads, or one per core when it is None or not positive (joblib's -1)."""
-    if requested and requested > 0:
-        return requested
-    return os.cpu_count() or 1

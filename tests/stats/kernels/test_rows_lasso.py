@@ -102,7 +102,18 @@ def test_unpenalised_sweeps_on_the_rows_equal_the_sweeps_on_the_gram_matrix():
             np.testing.assert_allclose(x @ on_rows[:, j], x @ _sklearn_sweep(x, y[:, j], seed, 300), atol=1e-9)
 
 
-def test_unpenalised_sweeps_for_more_outputs_than_rows_run_once_on_a_basis_with_each_outputs_own_stop(monkeypatch):
+@pytest.fixture(params=["compiled", "blas"])
+def basis_route(request, monkeypatch):
+    """The basis epochs through the compiled kernel and through the BLAS chunks used without a compiler."""
+    if request.param == "compiled" and rows_sweep.unpenalised_rows_epoch is None:
+        pytest.skip("the compiled kernels were not built")
+    if request.param == "blas":
+        monkeypatch.setattr(rows_sweep, "unpenalised_rows_epoch", None)
+    return request.param
+
+
+def test_unpenalised_sweeps_for_more_outputs_than_rows_run_once_on_a_basis_with_each_outputs_own_stop(
+        monkeypatch, basis_route):
     """25 outputs on 12 rows: five fit exactly (they stop at different epochs), one is zero, the rest run on;
     warm starts as the path hands them. Equal to scikit-learn's own routine, output by output."""
     rng = np.random.default_rng(7)
@@ -126,7 +137,7 @@ def test_unpenalised_sweeps_for_more_outputs_than_rows_run_once_on_a_basis_with_
     np.testing.assert_allclose(on_basis, theirs, rtol=0, atol=1e-9 * np.abs(theirs).max())
 
 
-def test_on_a_basis_an_output_stops_when_its_gap_passes_with_a_residual_the_rows_cannot_fit():
+def test_on_a_basis_an_output_stops_when_its_gap_passes_with_a_residual_the_rows_cannot_fit(basis_route):
     """Rank-3 rows: a residual outside their span stays, so some outputs' gaps pass only just (or never)."""
     rng = np.random.default_rng(11)
     x = rng.standard_normal((12, 3)) @ rng.standard_normal((3, 30))
@@ -146,6 +157,26 @@ def test_on_a_basis_an_output_stops_when_its_gap_passes_with_a_residual_the_rows
         warnings.simplefilter("ignore")
         theirs = np.column_stack([_sklearn_sweep(x, y[:, j], seed, 300) for j in range(y.shape[1])])
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9 * np.abs(theirs).max())
+
+
+@pytest.mark.parametrize("rows, threads", [(72, 1), (72, 2), (24, 1), (17, 1), (10, 3)])
+def test_the_basis_epochs_equal_scikit_learn_at_every_block_width(rows, threads, basis_route):
+    """Residual bases of 71, 23, 16 and 9 columns, split over 1 to 3 threads: blocks of 8 to 40 columns."""
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((rows, 2 * rows + 5))
+    x -= x.mean(axis=0)
+    y = rng.standard_normal((rows, rows + 9))
+    y -= y.mean(axis=0)
+    gram, xy = x.T @ x, x.T @ y
+    start = np.where(rng.random(xy.shape) < 0.1, rng.standard_normal(xy.shape), 0.0)
+    y_norm2 = np.einsum("ij,ij->j", y, y)
+    seed = path_seeds(1)[0]
+    ours = replay_on_basis(x, gram, xy, start, y_norm2, seed, max_iter=60, threads=threads)
+    picked = np.arange(0, y.shape[1], 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = np.column_stack([_sklearn_sweep(x, y[:, j], seed, 60, start[:, j]) for j in picked])
+    np.testing.assert_allclose(ours[:, picked], theirs, rtol=0, atol=1e-9 * np.abs(theirs).max())
 
 
 @pytest.mark.parametrize("excess", [-1e-6, 1e-6, 1e-3])
