@@ -8,11 +8,17 @@ are scikit-learn's stopping rule at alpha = 0, for many outputs at once.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 from scipy.linalg.blas import dtrsm
+
+try:
+    from ._gram_lasso import coordinate_draws
+except ImportError:  # installed without a C compiler: drawn in Python
+    coordinate_draws = None
 
 RAND_R_MAX = 0x7FFFFFFF
 _MASK = 0xFFFFFFFF
@@ -21,14 +27,17 @@ _MASK = 0xFFFFFFFF
 @functools.lru_cache(maxsize=4)  # 8 bytes x features x epochs each (13 MB at 1,670 features)
 def coordinate_order(n_features: int, seed: int, n_epochs: int) -> np.ndarray:
     """The coordinates scikit-learn visits, epoch by epoch (n_epochs x n_features), from ``seed``."""
-    state = seed or 1
-    out = np.empty(n_epochs * n_features, dtype=np.int64)
-    modulus = RAND_R_MAX + 1
-    for k in range(len(out)):
-        state ^= (state << 13) & _MASK
-        state ^= state >> 17
-        state ^= (state << 5) & _MASK
-        out[k] = (state % modulus) % n_features
+    if coordinate_draws is not None:
+        out = coordinate_draws(seed, n_features, n_epochs * n_features)
+    else:
+        state = seed or 1
+        out = np.empty(n_epochs * n_features, dtype=np.int64)
+        modulus = RAND_R_MAX + 1
+        for k in range(len(out)):
+            state ^= (state << 13) & _MASK
+            state ^= state >> 17
+            state ^= (state << 5) & _MASK
+            out[k] = (state % modulus) % n_features
     out = out.reshape(n_epochs, n_features)
     out.setflags(write=False)
     return out
@@ -52,12 +61,31 @@ class Epoch:
         return cls(steps, touched, inverse, int(counts.max()), adder)
 
 
+class _FullPlan(Sequence):
+    """Every epoch of the order, each built the first time it is asked for (a sweep rarely runs them all)."""
+
+    def __init__(self, order: np.ndarray):
+        self.order, self.built = order, []
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        while len(self.built) <= k:
+            self.built.append(Epoch.of(self.order[len(self.built)]))
+        return self.built[k]
+
+
 @functools.lru_cache(maxsize=2)  # lasso_cv needs two: the path's alpha = 0 and the refit's
-def _full_plan(n_features: int, seed: int, n_epochs: int) -> tuple[Epoch, ...]:
-    return tuple(Epoch.of(order) for order in coordinate_order(n_features, seed, n_epochs))
+def _full_plan(n_features: int, seed: int, n_epochs: int) -> _FullPlan:
+    return _FullPlan(coordinate_order(n_features, seed, n_epochs))
 
 
-def epoch_plan(diag: np.ndarray, seed: int, n_epochs: int) -> tuple[Epoch, ...]:
+def epoch_plan(diag: np.ndarray, seed: int, n_epochs: int) -> Sequence[Epoch]:
     """The epochs of the sweep; coordinates with a zero diagonal are skipped, as scikit-learn skips them.
 
     The plan depends only on the order, so it is shared by every fold with no

@@ -27,6 +27,19 @@ def test_seeds_are_one_draw_per_alpha_from_a_fresh_random_state():
     assert len(set(map(tuple, order))) == 4  # a new order every epoch
 
 
+@pytest.mark.parametrize("seed", [0, 1, 209652396, 0x7FFFFFFE])
+def test_the_compiled_draws_equal_the_generator_written_out_in_python(seed, monkeypatch):
+    from rosetta_stats.stats.kernels import sweep_epochs
+
+    compiled = coordinate_order(809, seed, 6)
+    coordinate_order.cache_clear()
+    monkeypatch.setattr(sweep_epochs, "coordinate_draws", None)
+    try:
+        np.testing.assert_array_equal(compiled, coordinate_order(809, seed, 6))
+    finally:
+        coordinate_order.cache_clear()
+
+
 @pytest.mark.parametrize("compiled", ROUTES)
 def test_the_path_equals_lasso_path_at_every_alpha(compiled):
     x, y, gram, xy = correlated_problem()
