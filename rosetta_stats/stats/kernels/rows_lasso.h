@@ -10,13 +10,13 @@
  * the penalty). Those visits are decided without the dot product by a bound:
  * since the last exact H_j, u has moved by at most ``reach`` in Euclidean
  * norm, so H_j has moved by at most ||X_j|| reach (Cauchy-Schwarz). The
- * reach is the sum of the exact norms of u's displacement over the epochs
- * since then, plus the current epoch's (kept exactly: ||d + s X_j||^2 =
- * ||d||^2 + 2 s X_j'd + s^2 Q_jj). A visit is skipped only when the bound
- * stays below the penalty by a relative margin far wider than rounding; every
- * other visit takes scikit-learn's step with H_j computed exactly. The
- * duality gap computes H_j exactly for the nonzero coefficients and for the
- * zero ones whose bound could reach the largest |q_j - H_j|.
+ * distance is taken through a reference point per output (see the comment
+ * above rows_lasso_path): exact distances to the reference, kept as u moves,
+ * plus the exact jumps of the reference in between. A visit is skipped only
+ * when the bound stays below the penalty by a relative margin far wider than
+ * rounding; every other visit takes scikit-learn's step with H_j computed
+ * exactly. The duality gap computes H_j exactly for the nonzero coefficients
+ * and for the zero ones whose bound could reach the largest |q_j - H_j|.
  *
  * So the iterates, the epoch counts and the stopping decisions are
  * scikit-learn's (its non-Gram routine computes X_j'R the same way), to

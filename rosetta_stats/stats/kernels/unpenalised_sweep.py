@@ -12,7 +12,11 @@ perfect, which makes them the slowest part of the paper's LassoCV.
 (``w*`` solves the normal equations): each epoch maps the error linearly, the
 same map for every output, and the epochs damp most directions to nothing
 within a few hundred epochs. The error is carried in a basis that is pruned
-as those directions die, with a bound on what the pruning may change.
+as those directions die, with a bound on what the pruning may change. With
+fewer rows than features the Gram matrix is singular and the epochs are
+replayed: on the rows, and, with more outputs than rows, once on a basis of
+the residuals for all outputs (``rows_sweep``). The coordinate order and the
+stopping rule live in ``sweep_epochs``.
 """
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ unpenalised step solved for all outputs at once through
 ``kernels.unpenalised_sweep``). Where scikit-learn would not use a Gram
 matrix (a fold with no more rows than features, as in consensus profiles)
 the kernels carry the fitted values on the rows instead of the Gram
-products, skipping by a bound the visits that leave a zero coefficient at zero:
+products, skipping by a bound the visits that leave a zero coefficient at zero,
+and the alpha = 0 sweeps run once on a basis of the residuals for all genes:
 their steps are scikit-learn's in exact arithmetic, and the predictions agree
 with the per-gene loop to rounding (tested on real consensus profiles,
 162 x 812).
