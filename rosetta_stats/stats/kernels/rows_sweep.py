@@ -88,6 +88,8 @@ def replay_on_basis(x, gram, xy, start, y_norm2, seed, max_iter=1000, tol=1e-4, 
     rank = int(np.count_nonzero(singular > singular[:1] * max(xt.shape) * np.finfo(float).eps))
     left, singular, right = left[:, :rank], singular[:rank], right[:rank]
     start = np.asarray(start, dtype=np.float64)
+    if rank == 0:  # every column of X is zero: every visit is skipped and nothing moves
+        return np.array(start)
     r0 = xy - gram @ start  # X'v at the start
     coords = (right @ r0) / singular[:, None]  # v = left @ coords + (a part X never sees)
     rss_start = y_norm2 - np.einsum("ij,ij->j", xy, start) - np.einsum("ij,ij->j", start, r0)

@@ -179,6 +179,15 @@ def test_the_basis_epochs_equal_scikit_learn_at_every_block_width(rows, threads,
     np.testing.assert_allclose(ours[:, picked], theirs, rtol=0, atol=1e-9 * np.abs(theirs).max())
 
 
+def test_rows_that_are_all_zero_leave_every_start_where_it_was():
+    """A centred training fold whose features are all constant: scikit-learn skips every coordinate."""
+    x = np.zeros((6, 15))
+    y = np.random.default_rng(2).standard_normal((6, 9))
+    start = np.random.default_rng(3).standard_normal((15, 9))
+    out = gauss_seidel(x.T @ x, x.T @ y, start, np.einsum("ij,ij->j", y, y), path_seeds(1)[0], max_iter=20, x=x)
+    np.testing.assert_array_equal(out, start)
+
+
 @pytest.mark.parametrize("excess", [-1e-6, 1e-6, 1e-3])
 def test_the_step_certificate_never_passes_over_an_epoch_that_meets_the_step_test(excess):
     """A coordinate visited twice (+s, then -s) peaks at F + s while every final value is F: with s just above
