@@ -103,6 +103,7 @@ def replay_on_basis(x, gram, xy, start, y_norm2, seed, max_iter=1000, tol=1e-4, 
 
 
 def _replay(basis, xt, xy, start, y_norm2, coords, rss_unseen, seed, max_iter, tol, diag):
+    """The epochs on ``basis``; each output's iterate is formed only in the epochs where it may stop."""
     out = np.array(start)
     active, limit = np.arange(start.shape[1]), tol * y_norm2
     norm_c = np.sqrt(np.einsum("ij,ij->j", coords, coords))
