@@ -32,66 +32,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gram_lasso_axpy.h"  /* ROSETTA_CLONES: one build at its best width on any x86-64 machine */
+#include "gram_lasso_axpy.h"  /* ROSETTA_CLONES, axpy_row, rosetta_v8 */
 
 #define ROWS_LANES 8                   /* outputs tested together at each coordinate */
 #define ROWS_RAND_R_MAX 0x7FFFFFFFu
 #define ROWS_NONZERO 1e300             /* the key of a nonzero coefficient: always computed exactly */
 
-typedef double rows_v8 __attribute__((vector_size(64)));
-
-static inline rows_v8 rows_load(const double *x)
-{
-    rows_v8 v;
-    memcpy(&v, x, sizeof v);
-    return v;
-}
-
-static inline double rows_sum(rows_v8 v)
-{
-    return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
-}
-
 /* x'y in four independent sums (the loop is bound by the adds' latency, not by loads) */
 static inline double rows_dot(int n, const double *restrict x, const double *restrict y)
 {
-    rows_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+    rosetta_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
     int i = 0;
     for (; i + 32 <= n; i += 32) {
-        s0 += rows_load(x + i) * rows_load(y + i);
-        s1 += rows_load(x + i + 8) * rows_load(y + i + 8);
-        s2 += rows_load(x + i + 16) * rows_load(y + i + 16);
-        s3 += rows_load(x + i + 24) * rows_load(y + i + 24);
+        s0 += rosetta_load8(x + i) * rosetta_load8(y + i);
+        s1 += rosetta_load8(x + i + 8) * rosetta_load8(y + i + 8);
+        s2 += rosetta_load8(x + i + 16) * rosetta_load8(y + i + 16);
+        s3 += rosetta_load8(x + i + 24) * rosetta_load8(y + i + 24);
     }
-    for (; i + 8 <= n; i += 8) s0 += rows_load(x + i) * rows_load(y + i);
-    double s = rows_sum((s0 + s1) + (s2 + s3));
+    for (; i + 8 <= n; i += 8) s0 += rosetta_load8(x + i) * rosetta_load8(y + i);
+    double s = rosetta_sum8((s0 + s1) + (s2 + s3));
     for (; i < n; ++i) s += x[i] * y[i];
     return s;
-}
-
-/* x'y and x'z in one pass over x */
-static inline void rows_dot2(int n, const double *restrict x, const double *restrict y, const double *restrict z,
-                             double *xy, double *xz)
-{
-    rows_v8 a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0};
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        rows_v8 x0 = rows_load(x + i), x1 = rows_load(x + i + 8);
-        a0 += x0 * rows_load(y + i); a1 += x1 * rows_load(y + i + 8);
-        b0 += x0 * rows_load(z + i); b1 += x1 * rows_load(z + i + 8);
-    }
-    for (; i + 8 <= n; i += 8) {
-        rows_v8 x0 = rows_load(x + i);
-        a0 += x0 * rows_load(y + i); b0 += x0 * rows_load(z + i);
-    }
-    double sa = rows_sum(a0 + a1), sb = rows_sum(b0 + b1);
-    for (; i < n; ++i) { sa += x[i] * y[i]; sb += x[i] * z[i]; }
-    *xy = sa; *xz = sb;
-}
-
-static inline void rows_axpy2(int n, double a, const double *restrict x, double *restrict y, double *restrict z)
-{
-    for (int i = 0; i < n; ++i) { y[i] += a * x[i]; z[i] += a * x[i]; }
 }
 
 /* scikit-learn's rand_int(p, state): a 32-bit xorshift step, then (s & RAND_R_MAX) % p by multiplication */
@@ -236,7 +197,7 @@ static int rows_lasso_path(int p, int n, int outputs, int n_alpha, const double 
                             double step = nw - wj, s2 = dr2[a] + step * (2.0 * (h - ref_h[k]) + step * qjj);
                             wT[k] = nw;
                             dr2[a] = s2 > 0.0 ? s2 : 0.0;
-                            for (int i = 0; i < n; ++i) ua[i] += step * xj[i];
+                            axpy_row(n, step, xj, ua);
                             reach[a] = base[a] + sqrt(dr2[a]) * grow;
                             if (fabs(step) > d_w_max[a]) d_w_max[a] = fabs(step);
                         }

@@ -26,7 +26,7 @@ from .threads import thread_count
 
 try:
     from ._gram_lasso import unpenalised_rows_epoch
-except ImportError:  # installed without a C compiler: the epochs in BLAS chunks
+except ImportError:  # installed without a C compiler: the epochs in BLAS chunks (RowState)
     unpenalised_rows_epoch = None
 
 ROW_CHUNK = 64  # steps per chunk on the rows (CMEA fold, 978 genes: 48: 2.2 s, 64: 2.1 s, 96: 2.2 s, 160: 2.6 s)
@@ -177,10 +177,12 @@ class BasisSweeps:
     """
 
     def __init__(self, xt, diag, gram, v, threads=None):
-        self.xt, self.diag, self.gram, self.width = xt, np.ascontiguousarray(diag), gram, v.shape[1]
+        self.xt, self.diag, self.width = xt, np.ascontiguousarray(diag), v.shape[1]
         self.compiled, self.pool = unpenalised_rows_epoch is not None, None
-        if not self.compiled:
-            self._v, self._moved = np.array(v, dtype=np.float64), np.zeros((len(xt), v.shape[1]))
+        if not self.compiled:  # RowState's chunks, with q = 0 and u = -v (then its r_C = X_C'v)
+            self._moved = np.zeros((len(xt), self.width))
+            self._rows = RowState(xt.T, gram, np.zeros((len(xt), self.width)), self._moved)
+            self._rows.u = np.array(-v, dtype=np.float64, order="C")
             return
         padded = -(-self.width // 8) * 8
         count = max(1, min(thread_count(threads), padded // 16))
@@ -193,7 +195,7 @@ class BasisSweeps:
 
     @property
     def v(self):
-        return np.hstack(self.vs)[:, :self.width] if self.compiled else self._v
+        return np.hstack(self.vs)[:, :self.width] if self.compiled else -self._rows.u
 
     @property
     def moved(self):
@@ -202,10 +204,7 @@ class BasisSweeps:
     def sweep(self, epoch):
         """One epoch; returns the steps (steps x columns) and their sums per touched coordinate."""
         if not self.compiled:
-            delta = self._chunked(epoch.steps)
-            change = epoch.adder @ delta
-            self._moved[epoch.touched] += change
-            return delta, change
+            return self._rows.sweep(epoch, self._moved)
         steps = np.ascontiguousarray(epoch.steps, dtype=np.int64)
 
         def run(block):
@@ -220,12 +219,3 @@ class BasisSweeps:
     def close(self):
         if self.pool is not None:
             self.pool.shutdown()
-
-    def _chunked(self, steps):
-        delta = np.empty((len(steps), self.v.shape[1]))
-        for first in range(0, len(steps), ROW_CHUNK):
-            chunk = steps[first:first + ROW_CHUNK]
-            rows = self.xt[chunk]
-            step = delta[first:first + ROW_CHUNK] = lower_solve(self.gram[np.ix_(chunk, chunk)], rows @ self._v)
-            self._v -= rows.T @ step
-        return delta

@@ -11,39 +11,33 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "gram_lasso_axpy.h"  /* ROSETTA_CLONES */
-
-typedef double unp_v8 __attribute__((vector_size(64)));
-
-static inline unp_v8 unp_load(const double *x) { unp_v8 v; memcpy(&v, x, sizeof v); return v; }
-static inline void unp_store(double *x, unp_v8 v) { memcpy(x, &v, sizeof v); }
+#include "gram_lasso_axpy.h"  /* ROSETTA_CLONES, rosetta_v8 */
 
 /* One step on `width` (8, 16, 24 or 32) columns from column c0: the products stay in registers. */
 #define UNP_STEP(WIDTH)                                                                          \
     {                                                                                            \
-        unp_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};                                           \
+        rosetta_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};                                           \
         for (int i = 0; i < n; ++i) {                                                            \
             const double *vi = v + (size_t)i * ldv + c0;                                         \
             double xi = x[i];                                                                    \
-            a0 += xi * unp_load(vi);                                                             \
-            if (WIDTH > 8) a1 += xi * unp_load(vi + 8);                                          \
-            if (WIDTH > 16) a2 += xi * unp_load(vi + 16);                                        \
-            if (WIDTH > 24) a3 += xi * unp_load(vi + 24);                                        \
+            a0 += xi * rosetta_load8(vi);                                                             \
+            if (WIDTH > 8) a1 += xi * rosetta_load8(vi + 8);                                          \
+            if (WIDTH > 16) a2 += xi * rosetta_load8(vi + 16);                                        \
+            if (WIDTH > 24) a3 += xi * rosetta_load8(vi + 24);                                        \
         }                                                                                        \
         a0 /= qjj; a1 /= qjj; a2 /= qjj; a3 /= qjj;                                              \
-        unp_store(dk + c0, a0); unp_store(mj + c0, unp_load(mj + c0) + a0);                      \
-        if (WIDTH > 8) { unp_store(dk + c0 + 8, a1); unp_store(mj + c0 + 8, unp_load(mj + c0 + 8) + a1); }     \
-        if (WIDTH > 16) { unp_store(dk + c0 + 16, a2); unp_store(mj + c0 + 16, unp_load(mj + c0 + 16) + a2); } \
-        if (WIDTH > 24) { unp_store(dk + c0 + 24, a3); unp_store(mj + c0 + 24, unp_load(mj + c0 + 24) + a3); } \
+        rosetta_store8(dk + c0, a0); rosetta_store8(mj + c0, rosetta_load8(mj + c0) + a0);                      \
+        if (WIDTH > 8) { rosetta_store8(dk + c0 + 8, a1); rosetta_store8(mj + c0 + 8, rosetta_load8(mj + c0 + 8) + a1); }     \
+        if (WIDTH > 16) { rosetta_store8(dk + c0 + 16, a2); rosetta_store8(mj + c0 + 16, rosetta_load8(mj + c0 + 16) + a2); } \
+        if (WIDTH > 24) { rosetta_store8(dk + c0 + 24, a3); rosetta_store8(mj + c0 + 24, rosetta_load8(mj + c0 + 24) + a3); } \
         for (int i = 0; i < n; ++i) {                                                            \
             double *vi = v + (size_t)i * ldv + c0;                                               \
             double xi = x[i];                                                                    \
-            unp_store(vi, unp_load(vi) - xi * a0);                                               \
-            if (WIDTH > 8) unp_store(vi + 8, unp_load(vi + 8) - xi * a1);                        \
-            if (WIDTH > 16) unp_store(vi + 16, unp_load(vi + 16) - xi * a2);                     \
-            if (WIDTH > 24) unp_store(vi + 24, unp_load(vi + 24) - xi * a3);                     \
+            rosetta_store8(vi, rosetta_load8(vi) - xi * a0);                                               \
+            if (WIDTH > 8) rosetta_store8(vi + 8, rosetta_load8(vi + 8) - xi * a1);                        \
+            if (WIDTH > 16) rosetta_store8(vi + 16, rosetta_load8(vi + 16) - xi * a2);                     \
+            if (WIDTH > 24) rosetta_store8(vi + 24, rosetta_load8(vi + 24) - xi * a3);                     \
         }                                                                                        \
     }
 
