@@ -217,18 +217,14 @@ def unpenalised_rows_epoch(const double[:, ::1] xt, const double[::1] diag, cons
 
 
 def coordinate_draws(uint32_t seed, uint32_t n_features, Py_ssize_t count):
-    """``count`` coordinates drawn as scikit-learn's ``rand_int``: xorshift32 from ``seed`` (0 read as 1),
-    then (state mod 2^31) mod ``n_features``; as int64."""
+    """``count`` coordinates drawn from ``seed`` as the Gram kernel draws them (``_next_coordinate``), as int64."""
     import numpy as np
 
     out = np.empty(count, dtype=np.int64)
     cdef int64_t[::1] view = out
-    cdef uint32_t state = seed if seed else 1
+    cdef uint32_t state = seed
     cdef Py_ssize_t k
     with nogil:
         for k in range(count):
-            state ^= state << 13
-            state ^= state >> 17
-            state ^= state << 5
-            view[k] = (state & 0x7FFFFFFF) % n_features
+            view[k] = _next_coordinate(&state, n_features)
     return out
