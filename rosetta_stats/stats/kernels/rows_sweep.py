@@ -94,10 +94,10 @@ def replay_on_basis(x, gram, xy, start, y_norm2, seed, max_iter=1000, tol=1e-4, 
     coords = (right @ r0) / singular[:, None]  # v = left @ coords + (a part X never sees)
     rss_start = y_norm2 - np.einsum("ij,ij->j", xy, start) - np.einsum("ij,ij->j", start, r0)
     rss_unseen = rss_start - np.einsum("ij,ij->j", coords, coords)
-    basis = BasisSweeps(xt, np.diag(gram), gram, left, threads)
+    diag = np.ascontiguousarray(np.diag(gram))
+    basis = BasisSweeps(xt, diag, gram, left, threads)
     try:
-        return _replay(basis, xt, xy, start, y_norm2, coords, rss_unseen, seed, max_iter, tol,
-                       np.diag(gram))
+        return _replay(basis, xt, xy, start, y_norm2, coords, rss_unseen, seed, max_iter, tol, diag)
     finally:
         basis.close()
 
@@ -177,7 +177,7 @@ class BasisSweeps:
     """
 
     def __init__(self, xt, diag, gram, v, threads=None):
-        self.xt, self.diag, self.width = xt, np.ascontiguousarray(diag), v.shape[1]
+        self.xt, self.diag, self.width = xt, diag, v.shape[1]
         self.compiled, self.pool = unpenalised_rows_epoch is not None, None
         if not self.compiled:  # RowState's chunks, with q = 0 and u = -v (then its r_C = X_C'v)
             self._moved = np.zeros((len(xt), self.width))
