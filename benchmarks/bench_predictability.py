@@ -27,7 +27,7 @@ from sklearn.linear_model import Lasso
 from sklearn.model_selection import GroupKFold, cross_val_score
 
 import rosetta_stats as rs
-from harness import absolute_target, target
+from harness import REPO, absolute_target, target
 from sklearn.metrics import r2_score
 from rosetta_stats.stats.prediction.lasso_cv import paper_lasso_cv
 from rosetta_stats.stats.core.paired import paired_matrices
@@ -114,11 +114,9 @@ def main() -> None:
 
 def cmea_shape(loop_genes: int) -> None:
     """(d): lasso_cv against the paper's loop where the features outnumber the rows (real CMEA profiles)."""
-    from pathlib import Path
-
     from rosetta_stats.stats.prediction.lasso_cv import lasso_cv_predict
 
-    real = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+    real = REPO.parent / "shared" / "data" / "real"
     names = ("cdrp_cmea_cp_consensus.csv.gz", "cdrp_cmea_l1000_consensus.csv.gz")
     missing = [name for name in names if not (real / name).exists()]
     if missing:
